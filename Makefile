@@ -1,0 +1,60 @@
+# herokupq — see README.md. `make` builds build/libherokupq.so.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BUILD   := build
+LIB     := $(BUILD)/libherokupq.so
+
+PKGS    := libpq libcurl libcjson
+DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Messages are cut to fit their buffers on purpose: no truncation warnings.
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
+HPQ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(DEPS_CFLAGS)
+
+# No -lpq (the shim binds to the program's own libpq) and no -lcurl (loaded
+# on first use): only cJSON is linked. -z defs proves nothing else is needed.
+SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ldl -lpthread
+SHIM_SRC  := $(wildcard shim/*.c)
+SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
+
+.PHONY: all test unit demo clean
+all: $(LIB)
+
+$(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HPQ_CFLAGS) -c $< -o $@
+
+$(LIB): $(SHIM_OBJ) shim/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=shim/exports.map \
+	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
+
+# Unit tests link the pure parts against the system libpq and cmocka.
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SHIM := $(filter-out $(BUILD)/shim/entry.o,$(SHIM_OBJ))
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SHIM) $(wildcard shim/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -Ishim $< $(UNIT_SHIM) -o $@ \
+	    $(shell pkg-config --libs libpq cmocka) $(SHIM_LIBS)
+
+# The tests' own libpq programs (linked normally, as any program is).
+PROG_SRC := $(wildcard tests/progs/*.c)
+PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
+
+$(BUILD)/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ \
+	    $(shell pkg-config --libs libpq) -ldl -lpthread
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+test: $(LIB) $(UNIT_BIN) $(PROG_BIN)
+	tests/run.sh
+
+demo: 
+	scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)

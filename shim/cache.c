@@ -1,0 +1,174 @@
+/* cache.c — see cache.h. All state below is guarded by cache.lock. */
+#include "cache.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "source.h"
+
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 30000
+#define BACKOFF_FORGET_MS 60000
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t done; /* broadcast when a fetch ends */
+    char *url;           /* last good URL, or NULL */
+    long long fetched_at;
+    bool fetching;
+    unsigned long fetches; /* completed fetches: lets waiters see one has ended */
+    long long next_fetch_at;
+    unsigned backoff_step;
+    char error[256]; /* why the last fetch failed */
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+
+static void init_cond(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cache.done, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+long long hpq_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool fresh(const struct hpq_config *cfg, long long now)
+{
+    return cache.url && now - cache.fetched_at < cfg->ttl_s * 1000;
+}
+
+static char *copy_or_error(char *err, size_t errlen)
+{
+    char *url = cache.url ? strdup(cache.url) : NULL;
+    if (!url)
+        snprintf(err, errlen, "%s", cache.url ? "out of memory" : cache.error);
+    return url;
+}
+
+static void back_off(long long now)
+{
+    if (now > cache.next_fetch_at + BACKOFF_FORGET_MS)
+        cache.backoff_step = 0;
+    long long delay = (long long)BACKOFF_FIRST_MS << (cache.backoff_step < 8 ? cache.backoff_step : 8);
+    cache.next_fetch_at = now + (delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS);
+    cache.backoff_step++;
+}
+
+/* Store a fetched URL. forced: the caller knows the cached URL is stale, so
+ * getting the same one back again is no progress and backs off. */
+static void store(char *url, bool forced, long long now)
+{
+    bool changed = !cache.url || strcmp(cache.url, url) != 0;
+    if (changed && cache.url)
+        hpq_log(HPQ_INFO, "the database URL of the app has changed");
+    free(cache.url);
+    cache.url = url;
+    cache.fetched_at = now;
+    if (changed || !forced) {
+        cache.backoff_step = 0;
+        cache.next_fetch_at = now;
+    } else {
+        back_off(now);
+    }
+}
+
+/* One fetch, with the lock released while it runs. */
+static void fetch_locked(const struct hpq_config *cfg, bool forced)
+{
+    char err[sizeof cache.error];
+    cache.fetching = true;
+    pthread_mutex_unlock(&cache.lock);
+    char *url = hpq_source_fetch(cfg, err, sizeof err);
+    pthread_mutex_lock(&cache.lock);
+    long long now = hpq_now_ms();
+    if (url) {
+        store(url, forced, now);
+    } else {
+        snprintf(cache.error, sizeof cache.error, "%s", err);
+        hpq_log(HPQ_ERROR, "%s", err);
+        back_off(now);
+    }
+    cache.fetching = false;
+    cache.fetches++;
+    pthread_cond_broadcast(&cache.done);
+}
+
+static void wait_for_fetch(void)
+{
+    unsigned long seen = cache.fetches;
+    while (cache.fetching && cache.fetches == seen)
+        pthread_cond_wait(&cache.done, &cache.lock);
+}
+
+char *hpq_cache_get(const struct hpq_config *cfg, char *err, size_t errlen)
+{
+    pthread_once(&cond_once, init_cond);
+    pthread_mutex_lock(&cache.lock);
+    long long now = hpq_now_ms();
+    if (!fresh(cfg, now)) {
+        if (cache.fetching)
+            wait_for_fetch();
+        else if (now >= cache.next_fetch_at)
+            fetch_locked(cfg, false);
+        else if (!cache.url)
+            hpq_log(HPQ_DEBUG, "not asking the API again yet after: %s", cache.error);
+        if (!fresh(cfg, hpq_now_ms()) && cache.url)
+            hpq_log(HPQ_WARN, "using the last good database URL: %s", cache.error);
+    }
+    char *url = copy_or_error(err, errlen);
+    pthread_mutex_unlock(&cache.lock);
+    return url;
+}
+
+/* Sleep until ms (monotonic) or until a fetch ends, whichever comes first. */
+static void wait_until(long long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    unsigned long seen = cache.fetches;
+    while (cache.fetches == seen && hpq_now_ms() < ms)
+        if (pthread_cond_timedwait(&cache.done, &cache.lock, &ts) != 0)
+            break;
+}
+
+char *hpq_cache_refresh(const struct hpq_config *cfg, const char *failed_url,
+                        long long deadline_ms, char *err, size_t errlen)
+{
+    pthread_once(&cond_once, init_cond);
+    pthread_mutex_lock(&cache.lock);
+    unsigned long start = cache.fetches;
+    char *url = NULL;
+    for (;;) {
+        if (cache.url && strcmp(cache.url, failed_url) != 0)
+            break; /* someone already has a newer URL */
+        if (cache.fetches != start)
+            break; /* a fetch ended since we asked: its answer is ours */
+        if (cache.fetching) {
+            wait_for_fetch();
+        } else if (hpq_now_ms() < cache.next_fetch_at) {
+            if (cache.next_fetch_at > deadline_ms) {
+                snprintf(err, errlen, "no new database URL within HEROKUPQ_RETRY_MS");
+                pthread_mutex_unlock(&cache.lock);
+                return NULL;
+            }
+            wait_until(cache.next_fetch_at);
+        } else {
+            fetch_locked(cfg, true);
+        }
+    }
+    url = copy_or_error(err, errlen);
+    pthread_mutex_unlock(&cache.lock);
+    return url;
+}

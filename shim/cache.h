@@ -1,0 +1,34 @@
+/* cache.h — the app's current database URL, shared by every thread.
+ *
+ * One process has one configuration, so one entry: the (API, app, config var,
+ * token) key is fixed for the process's life. At most one fetch is in flight;
+ * threads that need the URL meanwhile wait for that fetch's result.
+ *
+ * Fetches that bring nothing new back off: 250 ms after the first, doubling up
+ * to 30 s, however many threads ask; the schedule restarts when the URL
+ * changes or after a minute without fetches. */
+#ifndef HPQ_CACHE_H
+#define HPQ_CACHE_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* The URL to connect to (malloc'd): the cached one while younger than
+ * HEROKUPQ_TTL, else a fresh fetch; if that fails, the last good URL. NULL,
+ * with the reason in err, when there is none. */
+char *hpq_cache_get(const struct hpq_config *cfg, char *err, size_t errlen);
+
+/* A connection to failed_url failed as if it were stale. Return the newest
+ * URL known after at least one fetch that started after this call (it may
+ * still equal failed_url: the config var changes after the database does), or
+ * a different URL another thread already found. Waits for the backoff
+ * schedule, but never past deadline_ms (hpq_now_ms clock): returns NULL if no
+ * fetch could be made in time. */
+char *hpq_cache_refresh(const struct hpq_config *cfg, const char *failed_url,
+                        long long deadline_ms, char *err, size_t errlen);
+
+/* Monotonic milliseconds. */
+long long hpq_now_ms(void);
+
+#endif

@@ -1,0 +1,166 @@
+/* config.c — see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *env_nonempty(hpq_getenv_fn env, const char *name)
+{
+    const char *v = env(name);
+    return v && *v ? v : NULL;
+}
+
+/* Our own copy: the program may change its environment later. */
+static char *env_copy(hpq_getenv_fn env, const char *name, const char *dflt)
+{
+    const char *v = env_nonempty(env, name);
+    return v ? strdup(v) : dflt ? strdup(dflt) : NULL;
+}
+
+static enum hpq_level parse_level(const char *v)
+{
+    static const char *const names[] = {"off", "error", "warn", "info", "debug"};
+    if (!v)
+        return HPQ_WARN;
+    for (int i = 0; i <= HPQ_DEBUG; i++)
+        if (strcasecmp(v, names[i]) == 0)
+            return (enum hpq_level)i;
+    hpq_log(HPQ_WARN, "HEROKUPQ_LOG=%s is not one of off, error, warn, info, debug; using warn", v);
+    return HPQ_WARN;
+}
+
+static long parse_long(hpq_getenv_fn env, const char *name, long dflt, long min, long max)
+{
+    const char *v = env_nonempty(env, name);
+    if (!v)
+        return dflt;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max) {
+        hpq_log(HPQ_WARN, "%s=%s is not a whole number from %ld to %ld; using %ld", name, v, min,
+                max, dflt);
+        return dflt;
+    }
+    return n;
+}
+
+static bool parse_flag(hpq_getenv_fn env, const char *name)
+{
+    const char *v = env_nonempty(env, name);
+    if (!v || strcmp(v, "0") == 0)
+        return false;
+    if (strcmp(v, "1") != 0)
+        hpq_log(HPQ_WARN, "%s=%s should be 0 or 1; taking it as 1", name, v);
+    return true;
+}
+
+/* As the Heroku CLI reads HEROKU_HOST: a full http(s) URL, or a bare domain
+ * meaning https://api.<domain>. Whether the token may go there is checked by
+ * the API client, which parses the URL with libcurl. */
+static char *api_url_from(const char *host)
+{
+    char *url;
+    if (!host)
+        url = strdup(HPQ_DEFAULT_API);
+    else if (strncmp(host, "https://", 8) == 0 || strncmp(host, "http://", 7) == 0)
+        url = strdup(host);
+    else if (asprintf(&url, "https://api.%s", host) < 0)
+        url = NULL;
+    if (url) {
+        size_t n = strlen(url);
+        while (n > 0 && url[n - 1] == '/')
+            url[--n] = '\0';
+    }
+    return url;
+}
+
+static void parse_targets(struct hpq_config *cfg, const char *v)
+{
+    cfg->target_all = !v || strcmp(v, "all") == 0;
+    if (cfg->target_all)
+        return;
+    const char *p = v;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *start = p;
+        p += n + (p[n] == ',');
+        while (n > 0 && (*start == ' ' || *start == '\t'))
+            start++, n--;
+        while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t'))
+            n--;
+        if (n == 0)
+            continue;
+        if (cfg->n_targets == HPQ_MAX_TARGETS) {
+            hpq_log(HPQ_WARN, "HEROKUPQ_TARGET lists more than %d hosts; ignoring the rest",
+                    HPQ_MAX_TARGETS);
+            return;
+        }
+        cfg->targets[cfg->n_targets++] = strndup(start, n);
+    }
+}
+
+void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = parse_level(env_nonempty(env, "HEROKUPQ_LOG"));
+    hpq_log_set_level(cfg->log_level);
+
+    cfg->enabled = env_nonempty(env, "HEROKU_APP") && !parse_flag(env, "HEROKUPQ_DISABLE");
+    if (!cfg->enabled)
+        return; /* a strict pass-through reads nothing more */
+    cfg->app = env_copy(env, "HEROKU_APP", NULL);
+
+    cfg->api_url = api_url_from(env_nonempty(env, "HEROKU_HOST"));
+    cfg->token = env_copy(env, "HEROKU_API_KEY", NULL);
+    cfg->netrc = env_copy(env, "NETRC", NULL);
+    cfg->config_var = env_copy(env, "HEROKUPQ_CONFIG_VAR", "DATABASE_URL");
+    cfg->cafile = env_copy(env, "HEROKUPQ_CAFILE", NULL);
+    cfg->ttl_s = parse_long(env, "HEROKUPQ_TTL", 3600, 0, 7L * 24 * 3600);
+    cfg->retry_ms = parse_long(env, "HEROKUPQ_RETRY_MS", 10000, 0, 600000);
+    cfg->api_timeout_ms = parse_long(env, "HEROKUPQ_API_TIMEOUT_MS", 10000, 100, 120000);
+    cfg->strict = parse_flag(env, "HEROKUPQ_STRICT");
+    parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
+    hpq_log_secret(cfg->token);
+}
+
+void hpq_config_release(struct hpq_config *cfg)
+{
+    free(cfg->app);
+    free(cfg->api_url);
+    free(cfg->token);
+    free(cfg->netrc);
+    free(cfg->config_var);
+    free(cfg->cafile);
+    for (unsigned i = 0; i < cfg->n_targets; i++)
+        free(cfg->targets[i]);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+bool hpq_config_targets_host(const struct hpq_config *cfg, const char *host)
+{
+    if (cfg->target_all)
+        return true;
+    for (unsigned i = 0; i < cfg->n_targets; i++)
+        if (host && strcasecmp(cfg->targets[i], host) == 0)
+            return true;
+    return false;
+}
+
+static struct hpq_config process_config;
+static pthread_once_t process_config_once = PTHREAD_ONCE_INIT;
+
+static const char *process_getenv(const char *name) { return getenv(name); }
+
+static void load_process_config(void) { hpq_config_parse(&process_config, process_getenv); }
+
+const struct hpq_config *hpq_config(void)
+{
+    pthread_once(&process_config_once, load_process_config);
+    return &process_config;
+}

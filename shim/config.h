@@ -1,0 +1,46 @@
+/* config.h — the environment, read once into one immutable struct.
+ *
+ * Read lazily on the first intercepted call (not in a constructor), so a
+ * program that sets HEROKU_APP itself before connecting is honoured. */
+#ifndef HPQ_CONFIG_H
+#define HPQ_CONFIG_H
+
+#include <stdbool.h>
+
+#include "log.h"
+
+#define HPQ_MAX_TARGETS 16
+#define HPQ_DEFAULT_API "https://api.heroku.com"
+
+struct hpq_config {
+    bool enabled;          /* HEROKU_APP set and HEROKUPQ_DISABLE not 1 */
+    char *app;       /* HEROKU_APP */
+    char *api_url;         /* from HEROKU_HOST, without a trailing slash */
+    char *token;     /* HEROKU_API_KEY, or NULL: use netrc */
+    char *netrc;     /* NETRC, or NULL: libcurl's default ~/.netrc */
+    char *config_var;
+    char *cafile;
+    long ttl_s;
+    long retry_ms;
+    long api_timeout_ms;
+    bool strict;
+    bool target_all;
+    unsigned n_targets;
+    char *targets[HPQ_MAX_TARGETS];
+    enum hpq_level log_level;
+};
+
+typedef const char *(*hpq_getenv_fn)(const char *name);
+
+/* The process-wide configuration (parsed from getenv on first use). */
+const struct hpq_config *hpq_config(void);
+
+/* Parse a configuration from any environment; logs one line per bad value
+ * and uses the documented default for it. Exposed for the unit tests. */
+void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env);
+void hpq_config_release(struct hpq_config *cfg);
+
+/* Whether host (one name, as a program wrote it) is one of the targets. */
+bool hpq_config_targets_host(const struct hpq_config *cfg, const char *host);
+
+#endif

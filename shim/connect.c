@@ -1,0 +1,187 @@
+/* connect.c — see connect.h. */
+#include "connect.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "log.h"
+
+#define HPQ_ERR_MAX 256
+
+/* The attempt the shim is making on this thread, whose PGconn should report
+ * SQLSTATEs. Set only around our own call into libpq. */
+static __thread bool attempt_armed;
+static __thread PGconn *attempt_conn;
+
+void hpq_connect_started(const struct hpq_libpq *lib, PGconn *conn)
+{
+    if (!attempt_armed || !conn)
+        return;
+    lib->set_error_verbosity(conn, PQERRORS_VERBOSE);
+    attempt_conn = conn;
+    attempt_armed = false;
+}
+
+/* Each SQLSTATE in a VERBOSE message follows "<severity>:  " as "XXXXX: ". */
+static bool next_sqlstate(const char **cursor, char code[6])
+{
+    const char *p;
+    while ((p = strstr(*cursor, ":  ")) != NULL) {
+        *cursor = p + 3;
+        bool ok = true;
+        for (int i = 0; i < 5 && ok; i++)
+            ok = isdigit((unsigned char)p[3 + i]) || isupper((unsigned char)p[3 + i]);
+        if (ok && p[8] == ':') {
+            memcpy(code, p + 3, 5);
+            code[5] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+enum hpq_outcome hpq_classify(ConnStatusType status, const char *message)
+{
+    if (status == CONNECTION_OK)
+        return HPQ_CONNECTED;
+    const char *cursor = message ? message : "";
+    char code[6];
+    bool any = false;
+    while (next_sqlstate(&cursor, code)) {
+        any = true;
+        /* 28P01 bad password, 28000 role gone or not allowed, 3D000 no database */
+        if (strcmp(code, "28P01") == 0 || strcmp(code, "28000") == 0 ||
+            strcmp(code, "3D000") == 0)
+            return HPQ_STALE;
+    }
+    return any ? HPQ_REFUSED : HPQ_UNREACHABLE;
+}
+
+/* A connection that failed before reaching any server, whose PQerrorMessage
+ * says why: libpq reports an unknown option by name, and the name is ours. */
+static PGconn *failed_conn(const struct hpq_libpq *lib, const char *cause)
+{
+    char option[HPQ_ERR_MAX + 64];
+    snprintf(option, sizeof option, "herokupq: %s", cause);
+    const char *const keywords[] = {option, NULL};
+    const char *const values[] = {"1", NULL};
+    return lib->connectdb_params(keywords, values, 0);
+}
+
+static void forget(char *conninfo)
+{
+    if (conninfo) {
+        memset(conninfo, 0, strlen(conninfo)); /* it holds a password */
+        free(conninfo);
+    }
+}
+
+/* One attempt with libpq's own blocking connect (its timeouts, its host list). */
+static PGconn *attempt(const struct hpq_libpq *lib, const struct hpq_params *program,
+                       const struct hpq_params *url)
+{
+    struct hpq_params params = {0};
+    char *conninfo = NULL;
+    if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0)
+        conninfo = hpq_params_to_conninfo(&params);
+    hpq_params_clear(&params);
+    if (!conninfo)
+        return NULL; /* out of memory: what libpq itself returns then */
+    char shown[512];
+    hpq_log(HPQ_DEBUG, "connecting with %s", hpq_redact(conninfo, shown, sizeof shown));
+    attempt_armed = true;
+    attempt_conn = NULL;
+    PGconn *conn = lib->connectdb(conninfo);
+    attempt_armed = false;
+    if (conn && conn == attempt_conn)
+        lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* the program's default again */
+    forget(conninfo);
+    return conn;
+}
+
+/* No URL to use: the program's own routing, still over SSL; or, when strict,
+ * a failed connection that says why. */
+static PGconn *without_url(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                           const struct hpq_params *program, const char *why)
+{
+    if (cfg->strict)
+        return failed_conn(lib, why);
+    hpq_log(HPQ_WARN, "connecting with the program's own parameters (sslmode at least require)");
+    return attempt(lib, program, NULL);
+}
+
+static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *url,
+                     struct hpq_params *out, char *err, size_t errlen)
+{
+    char why[HPQ_ERR_MAX];
+    if (hpq_url_parse(lib, url, out, why, sizeof why) == 0) {
+        hpq_log_secret(hpq_params_get(out, "password"));
+        return 0;
+    }
+    snprintf(err, errlen, "config var %s of app %s %s", cfg->config_var, cfg->app, why);
+    hpq_log(HPQ_ERROR, "%s", err);
+    return -1;
+}
+
+static const char *outcome_name(enum hpq_outcome outcome)
+{
+    return outcome == HPQ_STALE ? "the credentials or database are gone"
+                                : "the server did not answer";
+}
+
+/* Should a failed attempt at url be tried again? Sets *next to the URL for
+ * the next attempt. Stale credentials wait (within the deadline) for the
+ * config var to change; an unreachable server only gets a fetch that can be
+ * made now, and a retry only if it names another place. */
+static bool retry_with(const struct hpq_config *cfg, enum hpq_outcome outcome,
+                       const char *url, long long deadline, char **next)
+{
+    if (outcome != HPQ_STALE && outcome != HPQ_UNREACHABLE)
+        return false;
+    long long now = hpq_now_ms();
+    if (now >= deadline)
+        return false;
+    hpq_log(HPQ_INFO, "connection failed: %s; asking the API for the current URL",
+            outcome_name(outcome));
+    char err[HPQ_ERR_MAX];
+    *next = hpq_cache_refresh(cfg, url, outcome == HPQ_STALE ? deadline : now, err, sizeof err);
+    if (*next && (outcome == HPQ_STALE || strcmp(*next, url) != 0))
+        return true;
+    forget(*next);
+    *next = NULL;
+    return false;
+}
+
+PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                    const struct hpq_params *program)
+{
+    char err[HPQ_ERR_MAX];
+    char *url = hpq_cache_get(cfg, err, sizeof err);
+    if (!url)
+        return without_url(lib, cfg, program, err);
+    long long deadline = hpq_now_ms() + cfg->retry_ms;
+    PGconn *conn = NULL;
+    for (;;) {
+        struct hpq_params url_params = {0};
+        if (parse_url(lib, cfg, url, &url_params, err, sizeof err)) {
+            conn = without_url(lib, cfg, program, err);
+            break;
+        }
+        conn = attempt(lib, program, &url_params);
+        hpq_params_clear(&url_params);
+        if (!conn)
+            break;
+        enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
+        char *next = NULL;
+        if (!retry_with(cfg, outcome, url, deadline, &next))
+            break;
+        lib->finish(conn);
+        forget(url);
+        url = next;
+    }
+    forget(url);
+    return conn;
+}

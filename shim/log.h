@@ -1,0 +1,21 @@
+/* log.h — levelled, single-line logging to stderr with secrets scrubbed.
+ *
+ * Every line starts with "herokupq: ". Any string registered with
+ * hpq_log_secret() (API token, database passwords) is replaced by "********"
+ * in every line at every level, so no caller can leak one by mistake. */
+#ifndef HPQ_LOG_H
+#define HPQ_LOG_H
+
+enum hpq_level { HPQ_OFF = 0, HPQ_ERROR, HPQ_WARN, HPQ_INFO, HPQ_DEBUG };
+
+void hpq_log_set_level(enum hpq_level level);
+int hpq_log_enabled(enum hpq_level level);
+void hpq_log(enum hpq_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Remember a secret so that no later log line can contain it. */
+void hpq_log_secret(const char *secret);
+
+/* Copy a libpq URL or conninfo into buf with its password masked. */
+const char *hpq_redact(const char *conn_text, char *buf, unsigned long buflen);
+
+#endif

@@ -1,0 +1,144 @@
+/* real.c — see real.h.
+ *
+ * Resolution for a caller at address A:
+ *   1. the object containing A (dladdr), reopened with RTLD_NOLOAD, asked for
+ *      PQconnectdb: that searches the object and its own dependencies, which
+ *      finds a libpq loaded RTLD_LOCAL (Python extensions) or a private copy;
+ *   2. if that finds nothing, or finds the shim (the caller is the program
+ *      itself, whose scope starts with LD_PRELOAD), dlsym(RTLD_NEXT).
+ * The libpq found is then bound whole from its own handle, and the result
+ * cached per calling object. A candidate that resolves into the shim itself is
+ * refused, so the shim can never call itself (a circular binding). */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+#define HPQ_MAX_LIBPQS 4
+#define HPQ_MAX_CALLERS 32
+
+struct caller_entry {
+    const void *caller_base;
+    const struct hpq_libpq *libpq;
+};
+
+static pthread_mutex_t real_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hpq_libpq libpqs[HPQ_MAX_LIBPQS];
+static unsigned n_libpqs;
+static struct caller_entry callers[HPQ_MAX_CALLERS];
+static unsigned n_callers;
+
+static const void *object_base(const void *addr)
+{
+    Dl_info info;
+    return addr && dladdr(addr, &info) ? info.dli_fbase : NULL;
+}
+
+static bool is_shim(const void *addr)
+{
+    return object_base(addr) == object_base((const void *)hpq_libpq_for);
+}
+
+/* PQconnectdb as seen from the calling object's own scope, or NULL. */
+static void *connectdb_seen_by(const void *caller)
+{
+    Dl_info info;
+    if (!dladdr(caller, &info) || !info.dli_fname)
+        return NULL;
+    void *handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (!handle)
+        return NULL;
+    void *fn = dlsym(handle, "PQconnectdb");
+    dlclose(handle); /* NOLOAD took a reference; give it back */
+    return fn;
+}
+
+static void *find_connectdb(const void *caller)
+{
+    void *fn = connectdb_seen_by(caller);
+    if (!fn || is_shim(fn))
+        fn = dlsym(RTLD_NEXT, "PQconnectdb");
+    return fn && !is_shim(fn) ? fn : NULL;
+}
+
+#define BIND(lib, handle, field, name)                                                       \
+    (*(void **)&(lib)->field = dlsym((handle), (name)), (lib)->field != NULL)
+
+/* Bind every function from the copy of libpq that defines connectdb_fn. */
+static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
+{
+    Dl_info info;
+    if (!dladdr(connectdb_fn, &info))
+        return false;
+    void *h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (!h)
+        return false;
+    lib->base = info.dli_fbase;
+    bool ok = BIND(lib, h, connectdb, "PQconnectdb") &&
+              BIND(lib, h, connectdb_params, "PQconnectdbParams") &&
+              BIND(lib, h, setdb_login, "PQsetdbLogin") &&
+              BIND(lib, h, connect_start, "PQconnectStart") &&
+              BIND(lib, h, connect_start_params, "PQconnectStartParams") &&
+              BIND(lib, h, conninfo_parse, "PQconninfoParse") &&
+              BIND(lib, h, conninfo_free, "PQconninfoFree") &&
+              BIND(lib, h, freemem, "PQfreemem") && BIND(lib, h, status, "PQstatus") &&
+              BIND(lib, h, error_message, "PQerrorMessage") &&
+              BIND(lib, h, set_error_verbosity, "PQsetErrorVerbosity") &&
+              BIND(lib, h, finish, "PQfinish");
+    /* The handle stays open on purpose: libpq must outlive every PGconn. */
+    return ok && !is_shim((void *)lib->connectdb) && !is_shim((void *)lib->connect_start);
+}
+
+/* Table lookups hold real_lock; resolving (dladdr, dlopen, dlsym) never does,
+ * because the loader's own lock may be held by a thread running a library
+ * constructor that connects: holding both in opposite orders would deadlock. */
+static const struct hpq_libpq *cached_for_caller(const void *caller_base)
+{
+    const struct hpq_libpq *lib = NULL;
+    pthread_mutex_lock(&real_lock);
+    for (unsigned i = 0; i < n_callers && !lib; i++)
+        if (callers[i].caller_base == caller_base)
+            lib = callers[i].libpq;
+    pthread_mutex_unlock(&real_lock);
+    return lib;
+}
+
+static const struct hpq_libpq *remember(const void *caller_base, const struct hpq_libpq *bound)
+{
+    const struct hpq_libpq *lib = NULL;
+    pthread_mutex_lock(&real_lock);
+    for (unsigned i = 0; i < n_libpqs && !lib; i++)
+        if (libpqs[i].base == bound->base)
+            lib = &libpqs[i];
+    if (!lib && n_libpqs < HPQ_MAX_LIBPQS) {
+        libpqs[n_libpqs] = *bound;
+        lib = &libpqs[n_libpqs++];
+    }
+    if (lib && caller_base && n_callers < HPQ_MAX_CALLERS)
+        callers[n_callers++] = (struct caller_entry){caller_base, lib};
+    pthread_mutex_unlock(&real_lock);
+    if (!lib)
+        hpq_log(HPQ_ERROR, "more than %d copies of libpq in this process", HPQ_MAX_LIBPQS);
+    return lib;
+}
+
+const struct hpq_libpq *hpq_libpq_for(const void *caller)
+{
+    const void *caller_base = object_base(caller);
+    const struct hpq_libpq *lib = cached_for_caller(caller_base);
+    if (lib)
+        return lib;
+    struct hpq_libpq bound;
+    void *fn = find_connectdb(caller);
+    if (!fn)
+        hpq_log(HPQ_ERROR, "cannot find the libpq this program uses");
+    else if (!bind_libpq(&bound, fn))
+        hpq_log(HPQ_ERROR, "this program's libpq lacks a function the shim needs");
+    else
+        lib = remember(caller_base, &bound);
+    return lib;
+}

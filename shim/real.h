@@ -1,0 +1,37 @@
+/* real.h — the real libpq behind each call.
+ *
+ * The shim never links libpq: it binds to the copy its caller uses, so a
+ * process holding two copies (a system libpq and a wheel's private one) keeps
+ * each PGconn with the libpq that made it. */
+#ifndef HPQ_REAL_H
+#define HPQ_REAL_H
+
+#include <libpq-fe.h>
+
+/* One copy of libpq: every function the shim calls, all from that copy. */
+struct hpq_libpq {
+    const void *base; /* load address, the copy's identity */
+    PGconn *(*connectdb)(const char *conninfo);
+    PGconn *(*connectdb_params)(const char *const *keywords, const char *const *values,
+                                int expand_dbname);
+    PGconn *(*setdb_login)(const char *host, const char *port, const char *options,
+                           const char *tty, const char *dbname, const char *login,
+                           const char *pwd);
+    PGconn *(*connect_start)(const char *conninfo);
+    PGconn *(*connect_start_params)(const char *const *keywords, const char *const *values,
+                                    int expand_dbname);
+    PQconninfoOption *(*conninfo_parse)(const char *conninfo, char **errmsg);
+    void (*conninfo_free)(PQconninfoOption *options);
+    void (*freemem)(void *ptr);
+    ConnStatusType (*status)(const PGconn *conn);
+    char *(*error_message)(const PGconn *conn);
+    PGVerbosity (*set_error_verbosity)(PGconn *conn, PGVerbosity verbosity);
+    void (*finish)(PGconn *conn);
+};
+
+/* The libpq that code at address caller uses, or NULL (logged) if none. */
+const struct hpq_libpq *hpq_libpq_for(const void *caller);
+
+#define HPQ_CALLER __builtin_return_address(0)
+
+#endif

@@ -1,0 +1,265 @@
+/* rewrite.c — see rewrite.h. */
+#include "rewrite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Where the program connects and as whom: replaced by the URL's. */
+static const char *const routing_keys[] = {"host", "hostaddr", "port", "dbname", "user",
+                                           "password", "service", "passfile"};
+/* Of those, the ones libpq would otherwise fill from PG* variables or a
+ * service file; pinned to '' when the URL does not set them. */
+static const char *const pinned_keys[] = {"host", "hostaddr", "port", "dbname", "user",
+                                          "password"};
+static const char *const sslmodes[] = {"disable", "allow",     "prefer",
+                                       "require", "verify-ca", "verify-full"};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define SSLMODE_FLOOR "require"
+
+static int set_err(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+    return -1;
+}
+
+void hpq_params_clear(struct hpq_params *params)
+{
+    for (unsigned i = 0; i < params->n; i++) {
+        free(params->p[i].key);
+        free(params->p[i].val);
+    }
+    params->n = 0;
+}
+
+static int find(const struct hpq_params *params, const char *key)
+{
+    for (unsigned i = 0; i < params->n; i++)
+        if (strcmp(params->p[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+int hpq_params_set(struct hpq_params *params, const char *key, const char *val)
+{
+    int i = find(params, key);
+    char *copy = strdup(val);
+    if (!copy)
+        return -1;
+    if (i >= 0) {
+        free(params->p[i].val);
+        params->p[i].val = copy;
+        return 0;
+    }
+    char *kcopy = params->n < HPQ_MAX_PARAMS ? strdup(key) : NULL;
+    if (!kcopy) {
+        free(copy);
+        return -1;
+    }
+    params->p[params->n++] = (struct hpq_param){kcopy, copy};
+    return 0;
+}
+
+const char *hpq_params_get(const struct hpq_params *params, const char *key)
+{
+    int i = find(params, key);
+    return i >= 0 ? params->p[i].val : NULL;
+}
+
+static bool in_list(const char *key, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(key, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Overlay the options libpq parsed from conninfo (only the ones it set). */
+static int overlay_conninfo(const struct hpq_libpq *lib, const char *conninfo,
+                            struct hpq_params *out, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    PQconninfoOption *opts = lib->conninfo_parse(conninfo, &msg);
+    if (!opts) {
+        set_err(err, errlen, msg ? msg : "out of memory");
+        if (msg)
+            lib->freemem(msg);
+        return -1;
+    }
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++)
+        if (o->val)
+            rc = hpq_params_set(out, o->keyword, o->val);
+    lib->conninfo_free(opts);
+    return rc ? set_err(err, errlen, "out of memory") : 0;
+}
+
+int hpq_params_from_conninfo(const struct hpq_libpq *lib, const char *conninfo,
+                             struct hpq_params *out, char *err, size_t errlen)
+{
+    return overlay_conninfo(lib, conninfo ? conninfo : "", out, err, errlen);
+}
+
+/* libpq's test for "this dbname is really a connection string". */
+static bool is_connection_string(const char *s)
+{
+    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0 ||
+           strchr(s, '=') != NULL;
+}
+
+int hpq_params_from_arrays(const struct hpq_libpq *lib, const char *const *keywords,
+                           const char *const *values, int expand_dbname,
+                           struct hpq_params *out, char *err, size_t errlen)
+{
+    bool expanded = false;
+    for (size_t i = 0; keywords && keywords[i]; i++) {
+        const char *val = values ? values[i] : NULL;
+        if (!val || !*val)
+            continue;
+        int rc;
+        if (expand_dbname && !expanded && strcmp(keywords[i], "dbname") == 0 &&
+            is_connection_string(val)) {
+            expanded = true;
+            rc = overlay_conninfo(lib, val, out, err, errlen);
+        } else {
+            rc = hpq_params_set(out, keywords[i], val) ? set_err(err, errlen, "out of memory") : 0;
+        }
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+int hpq_params_from_setdb(const struct hpq_libpq *lib, const char *host, const char *port,
+                          const char *options, const char *dbname, const char *login,
+                          const char *pwd, struct hpq_params *out, char *err, size_t errlen)
+{
+    /* PQsetdbLogin expands dbName, then lets the explicit arguments win. */
+    const char *const keywords[] = {"dbname", "host", "port", "options", "user", "password", NULL};
+    const char *const values[] = {dbname, host, port, options, login, pwd, NULL};
+    return hpq_params_from_arrays(lib, keywords, values, 1, out, err, errlen);
+}
+
+static bool host_list_has_target(const struct hpq_config *cfg, const char *hosts)
+{
+    char *copy = strdup(hosts), *save = NULL;
+    bool hit = false;
+    for (char *h = copy ? strtok_r(copy, ",", &save) : NULL; h && !hit;
+         h = strtok_r(NULL, ",", &save))
+        hit = hpq_config_targets_host(cfg, h);
+    free(copy);
+    return hit;
+}
+
+bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *program,
+                   const char *env_pghost)
+{
+    if (cfg->target_all)
+        return true;
+    const char *hosts = hpq_params_get(program, "host");
+    if (!hosts || !*hosts)
+        hosts = env_pghost;
+    return hosts && *hosts && host_list_has_target(cfg, hosts);
+}
+
+int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
+                  char *err, size_t errlen)
+{
+    if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0)
+        return set_err(err, errlen, "is not a postgres:// or postgresql:// URL");
+    if (overlay_conninfo(lib, url, out, err, errlen))
+        return -1;
+    const char *host = hpq_params_get(out, "host");
+    if (!host || !*host) {
+        hpq_params_clear(out);
+        return set_err(err, errlen, "names no host");
+    }
+    return 0;
+}
+
+static int sslmode_rank(const char *mode)
+{
+    for (size_t i = 0; mode && i < N_OF(sslmodes); i++)
+        if (strcasecmp(mode, sslmodes[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *hpq_sslmode_max(const char *a, const char *b)
+{
+    return sslmode_rank(b) > sslmode_rank(a) ? b : a;
+}
+
+static int copy_where(struct hpq_params *out, const struct hpq_params *from, bool routing)
+{
+    for (unsigned i = 0; i < from->n; i++) {
+        const char *key = from->p[i].key;
+        if (strcmp(key, "sslmode") == 0)
+            continue; /* merged separately */
+        if (in_list(key, routing_keys, N_OF(routing_keys)) == routing &&
+            hpq_params_set(out, key, from->p[i].val))
+            return -1;
+    }
+    return 0;
+}
+
+int hpq_rewrite(const struct hpq_params *program, const struct hpq_params *url,
+                const char *env_sslmode, struct hpq_params *out)
+{
+    const char *program_ssl = hpq_params_get(program, "sslmode");
+    if (!program_ssl)
+        program_ssl = env_sslmode;
+    const char *ssl = hpq_sslmode_max(SSLMODE_FLOOR, program_ssl);
+    if (url)
+        ssl = hpq_sslmode_max(ssl, hpq_params_get(url, "sslmode"));
+
+    if (copy_where(out, program, false))
+        return -1;
+    if (!url)
+        return copy_where(out, program, true) || hpq_params_set(out, "sslmode", ssl) ? -1 : 0;
+    /* Every option the URL carries, its query parameters included. */
+    for (unsigned i = 0; i < url->n; i++)
+        if (strcmp(url->p[i].key, "sslmode") != 0 &&
+            hpq_params_set(out, url->p[i].key, url->p[i].val))
+            return -1;
+    for (size_t i = 0; i < N_OF(pinned_keys); i++)
+        if (!hpq_params_get(url, pinned_keys[i]) && hpq_params_set(out, pinned_keys[i], ""))
+            return -1;
+    return hpq_params_set(out, "sslmode", ssl);
+}
+
+/* Appends 'value' with libpq's escaping: backslash before ' and \. */
+static size_t quoted(char *dst, const char *val)
+{
+    size_t n = 0;
+    dst[n++] = '\'';
+    for (; *val; val++) {
+        if (*val == '\'' || *val == '\\')
+            dst[n++] = '\\';
+        dst[n++] = *val;
+    }
+    dst[n++] = '\'';
+    return n;
+}
+
+char *hpq_params_to_conninfo(const struct hpq_params *params)
+{
+    size_t cap = 1;
+    for (unsigned i = 0; i < params->n; i++)
+        cap += strlen(params->p[i].key) + 2 * strlen(params->p[i].val) + 4;
+    char *s = malloc(cap), *w = s;
+    if (!s)
+        return NULL;
+    for (unsigned i = 0; i < params->n; i++) {
+        if (i)
+            *w++ = ' ';
+        size_t klen = strlen(params->p[i].key);
+        memcpy(w, params->p[i].key, klen);
+        w += klen;
+        *w++ = '=';
+        w += quoted(w, params->p[i].val);
+    }
+    *w = '\0';
+    return s;
+}

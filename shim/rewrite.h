@@ -1,0 +1,67 @@
+/* rewrite.h — the program's connection parameters × the resolved URL.
+ *
+ * Pure functions: no I/O, no global state. Parsing of connection strings and
+ * URLs is libpq's own (PQconninfoParse of the caller's libpq). */
+#ifndef HPQ_REWRITE_H
+#define HPQ_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "real.h"
+
+#define HPQ_MAX_PARAMS 64
+
+struct hpq_param {
+    char *key;
+    char *val;
+};
+
+/* An ordered set of keyword=value pairs, keys unique. */
+struct hpq_params {
+    unsigned n;
+    struct hpq_param p[HPQ_MAX_PARAMS];
+};
+
+void hpq_params_clear(struct hpq_params *params);
+int hpq_params_set(struct hpq_params *params, const char *key, const char *val);
+const char *hpq_params_get(const struct hpq_params *params, const char *key);
+
+/* The parameters a program passed to each libpq entry point, as libpq itself
+ * would combine them (later values win, empty values are ignored, dbname may
+ * expand). Return 0, or -1 with a message in err. */
+int hpq_params_from_conninfo(const struct hpq_libpq *lib, const char *conninfo,
+                             struct hpq_params *out, char *err, size_t errlen);
+int hpq_params_from_arrays(const struct hpq_libpq *lib, const char *const *keywords,
+                           const char *const *values, int expand_dbname,
+                           struct hpq_params *out, char *err, size_t errlen);
+int hpq_params_from_setdb(const struct hpq_libpq *lib, const char *host, const char *port,
+                          const char *options, const char *dbname, const char *login,
+                          const char *pwd, struct hpq_params *out, char *err, size_t errlen);
+
+/* Whether this connection goes to the Heroku database: HEROKUPQ_TARGET=all, or
+ * a host it names (its own host parameter, else env_pghost) is a target. */
+bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *program,
+                   const char *env_pghost);
+
+/* Parse and check a resolved config var: a postgres:// or postgresql:// URL
+ * naming a host. Return 0, or -1 with the reason in err. */
+int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
+                  char *err, size_t errlen);
+
+/* Build the connection: the program's own options minus its routing, the
+ * URL's routing and options (url may be NULL: keep the program's routing),
+ * sslmode the strongest of require, the program's (else env_sslmode) and the
+ * URL's. Routing keys are pinned, even to '', so PG* variables cannot refill
+ * them. */
+int hpq_rewrite(const struct hpq_params *program, const struct hpq_params *url,
+                const char *env_sslmode, struct hpq_params *out);
+
+/* "strongest" of two sslmode values; unknown values rank below disable. */
+const char *hpq_sslmode_max(const char *a, const char *b);
+
+/* A conninfo string (key='value' ...) for libpq; malloc'd, NULL if no memory. */
+char *hpq_params_to_conninfo(const struct hpq_params *params);
+
+#endif

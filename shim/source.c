@@ -1,0 +1,259 @@
+/* source.c — see source.h. */
+#include "source.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "curl.h"
+#include "log.h"
+
+#define HPQ_ACCEPT "Accept: application/vnd.heroku+json; version=3"
+
+struct body {
+    char *data;
+    size_t len;
+    bool too_big;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static bool is_loopback(const char *host)
+{
+    return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
+bool hpq_source_host_allowed(const char *scheme, const char *host)
+{
+    if (!scheme || !host)
+        return false;
+    if (is_loopback(host))
+        return true;
+    bool heroku = strcasecmp(host, "heroku.com") == 0 || ends_with(host, ".heroku.com");
+    return heroku && strcasecmp(scheme, "https") == 0;
+}
+
+/* A hint for each status Heroku uses, so the log line says what to do. */
+static const char *status_hint(long status)
+{
+    switch (status) {
+    case 401: return "the token is missing, expired or wrong (HEROKU_API_KEY, or the netrc entry)";
+    case 403: return "the token has no access to the app, or its scope cannot read protected config vars";
+    case 404: return "no such app (HEROKU_APP), or no access to it";
+    case 406: return "the API refused the request's version";
+    case 429: return "the account's API rate limit is used up";
+    default: return status >= 500 ? "Heroku's API is failing" : "unexpected answer";
+    }
+}
+
+static char *error_answer(const cJSON *root, long status, char *err, size_t errlen)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+    if (!cJSON_IsString(msg))
+        msg = cJSON_GetObjectItemCaseSensitive(root, "error"); /* older answers */
+    snprintf(err, errlen, "Heroku API answered %ld%s%s: %.200s (%s)", status,
+             cJSON_IsString(id) ? " " : "", cJSON_IsString(id) ? id->valuestring : "",
+             cJSON_IsString(msg) ? msg->valuestring : "no message", status_hint(status));
+    return NULL;
+}
+
+static char *url_answer(const struct hpq_config *cfg, const cJSON *root, char *err,
+                        size_t errlen)
+{
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, errlen, "Heroku API answered 200 with something other than a JSON object");
+        return NULL;
+    }
+    const cJSON *var = cJSON_GetObjectItemCaseSensitive(root, cfg->config_var);
+    if (!var || cJSON_IsNull(var)) {
+        snprintf(err, errlen, "app %s has no config var %s (HEROKUPQ_CONFIG_VAR)", cfg->app,
+                 cfg->config_var);
+        return NULL;
+    }
+    if (!cJSON_IsString(var) || !var->valuestring[0]) {
+        snprintf(err, errlen, "config var %s of app %s is not a non-empty string", cfg->config_var,
+                 cfg->app);
+        return NULL;
+    }
+    const char *url = var->valuestring;
+    if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0) {
+        snprintf(err, errlen, "config var %s of app %s is not a postgres:// URL", cfg->config_var,
+                 cfg->app);
+        return NULL;
+    }
+    char *copy = strdup(url);
+    if (!copy)
+        snprintf(err, errlen, "out of memory");
+    return copy;
+}
+
+char *hpq_source_parse(const struct hpq_config *cfg, long status, const char *body, size_t len,
+                       char *err, size_t errlen)
+{
+    cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
+    char *url = NULL;
+    if (status == 200 && root)
+        url = url_answer(cfg, root, err, errlen);
+    else if (status == 200)
+        snprintf(err, errlen, "Heroku API answered 200 with a body that is not JSON");
+    else if (root && cJSON_IsObject(root))
+        error_answer(root, status, err, errlen);
+    else
+        snprintf(err, errlen, "Heroku API answered %ld (%s)", status, status_hint(status));
+    cJSON_Delete(root);
+    return url;
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct body *b = userp;
+    size_t n = size * nmemb;
+    if (b->len + n > HPQ_MAX_BODY) {
+        b->too_big = true;
+        return 0; /* makes libcurl abort the transfer */
+    }
+    char *grown = realloc(b->data, b->len + n + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + b->len, data, n);
+    b->data = grown;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* Check where the token would go, using libcurl's URL parser. */
+static bool api_url_allowed(const struct hpq_curl *c, const char *api_url, char *err,
+                            size_t errlen)
+{
+    CURLU *u = c->url();
+    char *scheme = NULL, *host = NULL;
+    bool ok = u && c->url_set(u, CURLUPART_URL, api_url, 0) == CURLUE_OK &&
+              c->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              c->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+              hpq_source_host_allowed(scheme, host);
+    if (!ok)
+        snprintf(err, errlen,
+                 "HEROKU_HOST=%s is not Heroku's API over https nor a loopback address; "
+                 "refusing to send it the token",
+                 api_url);
+    c->free(scheme);
+    c->free(host);
+    c->url_cleanup(u);
+    return ok;
+}
+
+static void log_rate_limit(const struct hpq_curl *c, CURL *h)
+{
+    struct curl_header *remaining = NULL, *request_id = NULL;
+    c->easy_header(h, "RateLimit-Remaining", 0, CURLH_HEADER, -1, &remaining);
+    c->easy_header(h, "Request-Id", 0, CURLH_HEADER, -1, &request_id);
+    long left = remaining ? strtol(remaining->value, NULL, 10) : -1;
+    hpq_log(left >= 0 && left < 100 ? HPQ_WARN : HPQ_DEBUG,
+            "Heroku API request %s: %s calls left in this account's rate limit",
+            request_id ? request_id->value : "?", remaining ? remaining->value : "?");
+}
+
+static struct curl_slist *request_headers(const struct hpq_curl *c, const struct hpq_config *cfg)
+{
+    struct curl_slist *headers = c->slist_append(NULL, HPQ_ACCEPT);
+    if (headers && cfg->token) {
+        char auth[1024];
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->token);
+        struct curl_slist *more = c->slist_append(headers, auth);
+        memset(auth, 0, sizeof auth);
+        if (!more) {
+            c->slist_free_all(headers);
+            return NULL;
+        }
+    }
+    return headers;
+}
+
+static void set_options(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
+                        const char *url, struct curl_slist *headers, struct body *b)
+{
+    c->easy_setopt(h, CURLOPT_URL, url);
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    c->easy_setopt(h, CURLOPT_USERAGENT, "herokupq/" HPQ_VERSION);
+    c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* we live in threaded programs */
+    c->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    c->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+    c->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    c->easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->api_timeout_ms);
+    c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   cfg->api_timeout_ms < 5000 ? cfg->api_timeout_ms : 5000L);
+    c->easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HPQ_MAX_BODY);
+    c->easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    c->easy_setopt(h, CURLOPT_WRITEDATA, b);
+    if (cfg->cafile) /* added to the system's CAs (Debian's libcurl keeps its CA path) */
+        c->easy_setopt(h, CURLOPT_CAINFO, cfg->cafile);
+    if (!cfg->token) {
+        c->easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+        if (cfg->netrc)
+            c->easy_setopt(h, CURLOPT_NETRC_FILE, cfg->netrc);
+    }
+}
+
+static char *perform(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
+                     const char *url, char *err, size_t errlen)
+{
+    struct curl_slist *headers = request_headers(c, cfg);
+    struct body b = {0};
+    char *result = NULL;
+    if (!headers) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    set_options(c, h, cfg, url, headers, &b);
+    CURLcode rc = c->easy_perform(h);
+    long status = 0;
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_OK) {
+        log_rate_limit(c, h);
+        result = hpq_source_parse(cfg, status, b.data, b.len, err, errlen);
+    } else if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(err, errlen, "Heroku API answer is larger than %d bytes", HPQ_MAX_BODY);
+    } else {
+        snprintf(err, errlen, "cannot reach the Heroku API at %s: %s", cfg->api_url,
+                 c->easy_strerror(rc));
+    }
+    c->slist_free_all(headers);
+    free(b.data);
+    return result;
+}
+
+char *hpq_source_fetch(const struct hpq_config *cfg, char *err, size_t errlen)
+{
+    const struct hpq_curl *c = hpq_curl();
+    if (!c) {
+        snprintf(err, errlen, "libcurl is not available");
+        return NULL;
+    }
+    if (!cfg->api_url || !api_url_allowed(c, cfg->api_url, err, errlen))
+        return NULL;
+    CURL *h = c->easy_init();
+    char *app = h ? c->easy_escape(h, cfg->app, 0) : NULL;
+    char *url = NULL, *result = NULL;
+    if (!app || asprintf(&url, "%s/apps/%s/config-vars", cfg->api_url, app) < 0) {
+        url = NULL;
+        snprintf(err, errlen, "out of memory");
+    } else {
+        hpq_log(HPQ_DEBUG, "GET %s", url);
+        result = perform(c, h, cfg, url, err, errlen);
+    }
+    free(url);
+    if (app)
+        c->free(app);
+    if (h)
+        c->easy_cleanup(h);
+    return result;
+}
