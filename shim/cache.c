@@ -11,9 +11,13 @@
 #include "log.h"
 #include "source.h"
 
-#define BACKOFF_FIRST_MS 250
-#define BACKOFF_MAX_MS 30000
-#define BACKOFF_FORGET_MS 60000
+/* Milliseconds to wait before the next fetch, after each fetch that brought
+ * nothing new: quick at first (a rotation's config var lags by seconds), then
+ * slowly (an API outage or a deleted database must not drain the account's
+ * rate limit of 4,500 requests, refilled at 75 a minute). */
+static const int backoff_ms[] = {250, 500, 1000, 1000, 1000, 1000, 2000, 4000, 8000, 16000, 30000};
+#define BACKOFF_STEPS (sizeof backoff_ms / sizeof backoff_ms[0])
+#define BACKOFF_FORGET_MS 60000 /* a quiet minute starts the schedule again */
 
 static struct {
     pthread_mutex_t lock;
@@ -62,8 +66,8 @@ static void back_off(long long now)
 {
     if (now > cache.next_fetch_at + BACKOFF_FORGET_MS)
         cache.backoff_step = 0;
-    long long delay = (long long)BACKOFF_FIRST_MS << (cache.backoff_step < 8 ? cache.backoff_step : 8);
-    cache.next_fetch_at = now + (delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS);
+    unsigned step = cache.backoff_step < BACKOFF_STEPS ? cache.backoff_step : BACKOFF_STEPS - 1;
+    cache.next_fetch_at = now + backoff_ms[step];
     cache.backoff_step++;
 }
 

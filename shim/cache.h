@@ -4,9 +4,10 @@
  * token) key is fixed for the process's life. At most one fetch is in flight;
  * threads that need the URL meanwhile wait for that fetch's result.
  *
- * Fetches that bring nothing new back off: 250 ms after the first, doubling up
- * to 30 s, however many threads ask; the schedule restarts when the URL
- * changes or after a minute without fetches. */
+ * Fetches that bring nothing new (a failure, or the same URL when it is known
+ * to be stale) back off, however many threads ask: the next fetch waits
+ * 0.25, 0.5, 1, 1, 1, 1, 2, 4, 8, 16, then 30 s. The schedule restarts when
+ * the URL changes or after a minute without fetches. */
 #ifndef HPQ_CACHE_H
 #define HPQ_CACHE_H
 

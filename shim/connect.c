@@ -137,15 +137,17 @@ static const char *outcome_name(enum hpq_outcome outcome)
  * config var to change; an unreachable server only gets a fetch that can be
  * made now, and a retry only if it names another place. */
 static bool retry_with(const struct hpq_config *cfg, enum hpq_outcome outcome,
-                       const char *url, long long deadline, char **next)
+                       const char *url, long long deadline, unsigned attempt, const char *why,
+                       char **next)
 {
     if (outcome != HPQ_STALE && outcome != HPQ_UNREACHABLE)
         return false;
     long long now = hpq_now_ms();
     if (now >= deadline)
         return false;
-    hpq_log(HPQ_INFO, "connection failed: %s; asking the API for the current URL",
-            outcome_name(outcome));
+    hpq_log(attempt == 1 ? HPQ_INFO : HPQ_DEBUG,
+            "attempt %u failed, %s: %s; asking the API for the current URL", attempt,
+            outcome_name(outcome), why);
     char err[HPQ_ERR_MAX];
     *next = hpq_cache_refresh(cfg, url, outcome == HPQ_STALE ? deadline : now, err, sizeof err);
     if (*next && (outcome == HPQ_STALE || strcmp(*next, url) != 0))
@@ -164,7 +166,7 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
         return without_url(lib, cfg, program, err);
     long long deadline = hpq_now_ms() + cfg->retry_ms;
     PGconn *conn = NULL;
-    for (;;) {
+    for (unsigned attempts = 1;; attempts++) {
         struct hpq_params url_params = {0};
         if (parse_url(lib, cfg, url, &url_params, err, sizeof err)) {
             conn = without_url(lib, cfg, program, err);
@@ -176,7 +178,7 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
             break;
         enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
         char *next = NULL;
-        if (!retry_with(cfg, outcome, url, deadline, &next))
+        if (!retry_with(cfg, outcome, url, deadline, attempts, lib->error_message(conn), &next))
             break;
         lib->finish(conn);
         forget(url);

@@ -151,15 +151,27 @@ static bool api_url_allowed(const struct hpq_curl *c, const char *api_url, char 
     return ok;
 }
 
+/* The value of a response header, copied (libcurl reuses its header struct). */
+static void header_value(const struct hpq_curl *c, CURL *h, const char *name, char *out,
+                         size_t outlen)
+{
+    struct curl_header *hdr = NULL;
+    if (c->easy_header(h, name, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr)
+        snprintf(out, outlen, "%s", hdr->value);
+    else
+        snprintf(out, outlen, "?");
+}
+
 static void log_rate_limit(const struct hpq_curl *c, CURL *h)
 {
-    struct curl_header *remaining = NULL, *request_id = NULL;
-    c->easy_header(h, "RateLimit-Remaining", 0, CURLH_HEADER, -1, &remaining);
-    c->easy_header(h, "Request-Id", 0, CURLH_HEADER, -1, &request_id);
-    long left = remaining ? strtol(remaining->value, NULL, 10) : -1;
-    hpq_log(left >= 0 && left < 100 ? HPQ_WARN : HPQ_DEBUG,
-            "Heroku API request %s: %s calls left in this account's rate limit",
-            request_id ? request_id->value : "?", remaining ? remaining->value : "?");
+    char remaining[32], request_id[64];
+    header_value(c, h, "RateLimit-Remaining", remaining, sizeof remaining);
+    header_value(c, h, "Request-Id", request_id, sizeof request_id);
+    char *end;
+    long left = strtol(remaining, &end, 10);
+    bool low = end != remaining && left < 100;
+    hpq_log(low ? HPQ_WARN : HPQ_DEBUG, "Heroku API request %s: %s calls left in the rate limit",
+            request_id, remaining);
 }
 
 static struct curl_slist *request_headers(const struct hpq_curl *c, const struct hpq_config *cfg)
