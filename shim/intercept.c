@@ -61,6 +61,7 @@ static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *
         return false;
     }
     hpq_log_secret(hpq_params_get(program, "password"));
+    hpq_log_secret(hpq_params_get(program, "sslpassword"));
     return hpq_is_target(cfg, program, getenv("PGHOST"));
 }
 

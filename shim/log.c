@@ -2,14 +2,16 @@
  * write(2) so that lines from different threads never interleave. */
 #include "log.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define HPQ_LINE_MAX 1024
+#define HPQ_LINE_MAX 1024 /* a longer line is cut, after scrubbing */
 #define HPQ_SECRETS_MAX 32
 #define HPQ_MASK "********"
 
@@ -44,29 +46,38 @@ void hpq_log_secret(const char *secret)
     pthread_mutex_unlock(&secrets_lock);
 }
 
-/* Replace every occurrence of secret in line (in place, bounded by cap). */
-static void mask_one(char *line, size_t cap, const char *secret)
+/* The longest registered secret that starts at p, or 0. Caller holds the lock. */
+static size_t secret_at(const char *p)
 {
-    size_t slen = strlen(secret), mlen = strlen(HPQ_MASK);
-    char *hit = line;
-    while ((hit = strstr(hit, secret)) != NULL) {
-        size_t tail = strlen(hit + slen);
-        if ((size_t)(hit - line) + mlen + tail + 1 > cap)
-            tail = cap - (size_t)(hit - line) - mlen - 1;
-        memmove(hit + mlen, hit + slen, tail);
-        hit[mlen + tail] = '\0';
-        memcpy(hit, HPQ_MASK, mlen);
-        hit += mlen;
+    size_t best = 0;
+    for (unsigned i = 0; i < HPQ_SECRETS_MAX; i++) {
+        size_t n = secrets[i] ? strlen(secrets[i]) : 0;
+        if (n > best && strncmp(p, secrets[i], n) == 0)
+            best = n;
     }
+    return best;
 }
 
-static void scrub(char *line, size_t cap)
+/* Copy line into out (at most cap bytes with the NUL), every secret masked.
+ * The whole line is scrubbed before anything is cut, so a secret can never
+ * show in part. */
+static void scrub(const char *line, char *out, size_t cap)
 {
+    size_t w = 0, mlen = strlen(HPQ_MASK);
     pthread_mutex_lock(&secrets_lock);
-    for (unsigned i = 0; i < HPQ_SECRETS_MAX; i++)
-        if (secrets[i])
-            mask_one(line, cap, secrets[i]);
+    for (const char *p = line; *p && w + 1 < cap;) {
+        size_t n = secret_at(p);
+        if (n) {
+            size_t room = cap - 1 - w;
+            memcpy(out + w, HPQ_MASK, mlen < room ? mlen : room);
+            w += mlen < room ? mlen : room;
+            p += n;
+        } else {
+            out[w++] = *p++;
+        }
+    }
     pthread_mutex_unlock(&secrets_lock);
+    out[w] = '\0';
 }
 
 /* Newlines (libpq messages end in one and may hold several lines) would split a
@@ -85,19 +96,22 @@ void hpq_log(enum hpq_level level, const char *fmt, ...)
 {
     if (!hpq_log_enabled(level))
         return;
-    /* Room to grow: masks can be longer than short secrets. */
-    char line[HPQ_LINE_MAX * 2];
-    int n = snprintf(line, HPQ_LINE_MAX, "herokupq: %s: ", level_names[level]);
+    char *message = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line + n, HPQ_LINE_MAX - (size_t)n, fmt, ap);
+    int rc = vasprintf(&message, fmt, ap);
     va_end(ap);
+    if (rc < 0)
+        return; /* out of memory: drop the line rather than risk anything */
+    char line[HPQ_LINE_MAX + 1];
+    int n = snprintf(line, sizeof line, "herokupq: %s: ", level_names[level]);
+    scrub(message, line + n, sizeof line - 1 - (size_t)n);
+    free(message);
     fold_newlines(line);
-    scrub(line, sizeof line - 1);
     size_t len = strlen(line);
     line[len++] = '\n';
-    ssize_t rc = write(STDERR_FILENO, line, len);
-    (void)rc; /* nothing sensible to do if stderr is closed */
+    ssize_t written = write(STDERR_FILENO, line, len);
+    (void)written; /* nothing sensible to do if stderr is closed */
 }
 
 /* Where the password sits in "scheme://user:password@host/...". */
@@ -120,36 +134,49 @@ static int url_password_span(const char *text, size_t *start, size_t *end)
     return 1;
 }
 
-/* Where the value sits in "password=value" (conninfo or URL query). */
-static int keyword_password_span(const char *text, size_t *start, size_t *end)
+/* Where the next password value sits after *from: "password" or
+ * "sslpassword" as a whole keyword, blanks allowed around '=' as libpq allows,
+ * the value quoted or bare (ending at a blank or, in a URL query, at '&'). */
+static int keyword_password_span(const char *text, size_t from, size_t *start, size_t *end)
 {
-    const char *key = strstr(text, "password=");
-    if (!key)
-        return 0;
-    const char *val = key + strlen("password=");
-    const char *p = val;
-    if (*p == '\'') {
-        for (p++; *p && *p != '\''; p++)
-            if (*p == '\\' && p[1])
+    for (const char *key = strstr(text + from, "password"); key;
+         key = strstr(key + 1, "password")) {
+        const char *kstart = key >= text + 3 && strncmp(key - 3, "ssl", 3) == 0 ? key - 3 : key;
+        bool boundary = kstart == text || !(isalnum((unsigned char)kstart[-1]) || kstart[-1] == '_');
+        const char *p = key + strlen("password");
+        p += strspn(p, " \t");
+        if (!boundary || *p != '=')
+            continue;
+        p += 1 + strspn(p + 1, " \t");
+        const char *val = p;
+        if (*p == '\'') {
+            for (p++; *p && *p != '\''; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p)
                 p++;
-        if (*p)
-            p++;
-    } else {
-        p += strcspn(p, " \t\n&");
+        } else {
+            p += strcspn(p, " \t\n&");
+        }
+        *start = (size_t)(val - text);
+        *end = (size_t)(p - text);
+        return 1;
     }
-    *start = (size_t)(val - text);
-    *end = (size_t)(p - text);
-    return 1;
+    return 0;
 }
 
-static void mask_span(const char *text, char *buf, size_t buflen,
-                      int (*find)(const char *, size_t *, size_t *))
+/* Copy text into buf with every password value found by the keyword rule masked. */
+static void mask_keywords(const char *text, char *buf, size_t buflen)
 {
-    size_t start, end;
-    if (find(text, &start, &end))
-        snprintf(buf, buflen, "%.*s%s%s", (int)start, text, HPQ_MASK, text + end);
-    else
-        snprintf(buf, buflen, "%s", text);
+    size_t w = 0, from = 0, start, end;
+    buf[0] = '\0';
+    while (w + 1 < buflen && keyword_password_span(text, from, &start, &end)) {
+        w += (size_t)snprintf(buf + w, buflen - w, "%.*s%s", (int)(start - from), text + from,
+                              HPQ_MASK);
+        from = end;
+    }
+    if (w + 1 < buflen)
+        snprintf(buf + w, buflen - w, "%s", text + from);
 }
 
 /* Purely textual, so it also works on input libpq would reject, which is
@@ -159,7 +186,11 @@ const char *hpq_redact(const char *text, char *buf, unsigned long buflen)
     if (!text)
         return "(null)";
     char tmp[HPQ_LINE_MAX];
-    mask_span(text, tmp, sizeof tmp, url_password_span);
-    mask_span(tmp, buf, buflen, keyword_password_span);
+    size_t start, end;
+    if (url_password_span(text, &start, &end))
+        snprintf(tmp, sizeof tmp, "%.*s%s%s", (int)start, text, HPQ_MASK, text + end);
+    else
+        snprintf(tmp, sizeof tmp, "%s", text);
+    mask_keywords(tmp, buf, buflen);
     return buf;
 }

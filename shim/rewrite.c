@@ -108,23 +108,33 @@ static bool is_connection_string(const char *s)
            strchr(s, '=') != NULL;
 }
 
+/* libpq considers only the first dbname with a non-NULL value for expansion,
+ * and expands it at its place in the array: earlier keywords are overridden
+ * by the connection string, later ones override it. */
+static long expandable_dbname(const char *const *keywords, const char *const *values)
+{
+    for (long i = 0; keywords[i]; i++)
+        if (strcmp(keywords[i], "dbname") == 0 && values[i])
+            return is_connection_string(values[i]) ? i : -1;
+    return -1;
+}
+
 int hpq_params_from_arrays(const struct hpq_libpq *lib, const char *const *keywords,
                            const char *const *values, int expand_dbname,
                            struct hpq_params *out, char *err, size_t errlen)
 {
-    bool expanded = false;
-    for (size_t i = 0; keywords && keywords[i]; i++) {
-        const char *val = values ? values[i] : NULL;
+    if (!keywords || !values)
+        return 0;
+    long expand_at = expand_dbname ? expandable_dbname(keywords, values) : -1;
+    for (long i = 0; keywords[i]; i++) {
+        const char *val = values[i];
         if (!val || !*val)
             continue;
         int rc;
-        if (expand_dbname && !expanded && strcmp(keywords[i], "dbname") == 0 &&
-            is_connection_string(val)) {
-            expanded = true;
+        if (i == expand_at)
             rc = overlay_conninfo(lib, val, out, err, errlen);
-        } else {
+        else
             rc = hpq_params_set(out, keywords[i], val) ? set_err(err, errlen, "out of memory") : 0;
-        }
         if (rc)
             return -1;
     }
@@ -168,8 +178,9 @@ int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_param
 {
     if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0)
         return set_err(err, errlen, "is not a postgres:// or postgresql:// URL");
+    /* Not libpq's own message: it quotes the offending part, maybe the password. */
     if (overlay_conninfo(lib, url, out, err, errlen))
-        return -1;
+        return set_err(err, errlen, "is not a URL libpq can parse");
     const char *host = hpq_params_get(out, "host");
     if (!host || !*host) {
         hpq_params_clear(out);

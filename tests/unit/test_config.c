@@ -1,0 +1,230 @@
+/* test_config.c — reading the environment (shim/config.c) through a fake
+ * getenv over a static table. */
+#include "unit.h"
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* The environment the next parse sees: "NAME=value" entries, NULL-ended. */
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *const *e = fake_env; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+static struct hpq_config cfg;
+
+static void parse_env(const char *const *env)
+{
+    fake_env = env;
+    hpq_config_parse(&cfg, fake_getenv);
+}
+
+static int release(void **state)
+{
+    (void)state;
+    hpq_config_release(&cfg);
+    fake_env = NULL;
+    return 0;
+}
+
+#define ENV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- enabled ----------------------------------------------------------- */
+
+static void no_heroku_app_means_disabled(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_API_KEY=tok", "HEROKUPQ_LOG=off"));
+    assert_false(cfg.enabled);
+}
+
+static void empty_heroku_app_means_disabled(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=", "HEROKUPQ_LOG=off"));
+    assert_false(cfg.enabled);
+}
+
+static void heroku_app_set_means_enabled(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app"));
+    assert_true(cfg.enabled);
+    assert_string_equal(cfg.app, "my-app");
+}
+
+static void disable_flag_turns_it_off(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_DISABLE=1"));
+    assert_false(cfg.enabled);
+}
+
+static void disable_flag_zero_keeps_it_on(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_DISABLE=0"));
+    assert_true(cfg.enabled);
+}
+
+/* ---- defaults and values ---------------------------------------------- */
+
+static void defaults_when_only_the_app_is_set(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app"));
+    assert_true(cfg.enabled);
+    assert_string_equal(cfg.api_url, "https://api.heroku.com");
+    assert_string_equal(cfg.config_var, "DATABASE_URL");
+    assert_int_equal(cfg.ttl_s, 3600);
+    assert_int_equal(cfg.retry_ms, 10000);
+    assert_int_equal(cfg.api_timeout_ms, 10000);
+    assert_false(cfg.strict);
+    assert_true(cfg.target_all);
+    assert_int_equal(cfg.n_targets, 0);
+    assert_null(cfg.token);
+    assert_null(cfg.netrc);
+    assert_null(cfg.cafile);
+}
+
+static void values_are_read_from_the_environment(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_API_KEY=tok-123", "NETRC=/tmp/netrc",
+                  "HEROKUPQ_CONFIG_VAR=HEROKU_POSTGRESQL_RED_URL", "HEROKUPQ_TTL=60",
+                  "HEROKUPQ_RETRY_MS=2500", "HEROKUPQ_API_TIMEOUT_MS=3000",
+                  "HEROKUPQ_STRICT=1"));
+    assert_string_equal(cfg.token, "tok-123");
+    assert_string_equal(cfg.netrc, "/tmp/netrc");
+    assert_string_equal(cfg.config_var, "HEROKU_POSTGRESQL_RED_URL");
+    assert_int_equal(cfg.ttl_s, 60);
+    assert_int_equal(cfg.retry_ms, 2500);
+    assert_int_equal(cfg.api_timeout_ms, 3000);
+    assert_true(cfg.strict);
+}
+
+static void heroku_host_bare_domain_means_its_api_over_https(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=example-domain.com"));
+    assert_string_equal(cfg.api_url, "https://api.example-domain.com");
+}
+
+static void heroku_host_url_loses_its_trailing_slash(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=https://127.0.0.1:5000/"));
+    assert_string_equal(cfg.api_url, "https://127.0.0.1:5000");
+}
+
+static void heroku_host_http_url_is_kept(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=http://localhost:8080"));
+    assert_string_equal(cfg.api_url, "http://localhost:8080");
+}
+
+static void assert_ttl_default_for(const char *setting)
+{
+    const char *const env[] = {"HEROKU_APP=my-app", "HEROKUPQ_LOG=off", setting, NULL};
+    parse_env(env);
+    assert_int_equal(cfg.ttl_s, 3600);
+}
+
+static void ttl_not_a_number_uses_default(void **state)
+{
+    (void)state;
+    assert_ttl_default_for("HEROKUPQ_TTL=abc");
+}
+
+static void ttl_negative_uses_default(void **state)
+{
+    (void)state;
+    assert_ttl_default_for("HEROKUPQ_TTL=-5");
+}
+
+static void ttl_too_large_uses_default(void **state)
+{
+    (void)state;
+    assert_ttl_default_for("HEROKUPQ_TTL=99999999999");
+}
+
+static void ttl_with_trailing_junk_uses_default(void **state)
+{
+    (void)state;
+    assert_ttl_default_for("HEROKUPQ_TTL=60s");
+}
+
+/* ---- targets ----------------------------------------------------------- */
+
+static void target_list_is_trimmed_and_skips_empty_entries(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TARGET=heroku, other ,,"));
+    assert_false(cfg.target_all);
+    assert_int_equal(cfg.n_targets, 2);
+    assert_string_equal(cfg.targets[0], "heroku");
+    assert_string_equal(cfg.targets[1], "other");
+}
+
+static void target_all_means_every_host(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TARGET=all"));
+    assert_true(cfg.target_all);
+    assert_int_equal(cfg.n_targets, 0);
+}
+
+static void targets_host_matches_listed_hosts_only(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TARGET=heroku, other ,,"));
+    assert_true(hpq_config_targets_host(&cfg, "heroku"));
+    assert_true(hpq_config_targets_host(&cfg, "other"));
+    assert_true(hpq_config_targets_host(&cfg, "HEROKU"));
+    assert_false(hpq_config_targets_host(&cfg, "elsewhere"));
+    assert_false(hpq_config_targets_host(&cfg, " other "));
+    assert_false(hpq_config_targets_host(&cfg, ""));
+    assert_false(hpq_config_targets_host(&cfg, NULL));
+}
+
+static void targets_host_with_target_all_matches_anything(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app"));
+    assert_true(hpq_config_targets_host(&cfg, "anything.example"));
+}
+
+#define T(f) cmocka_unit_test_teardown(f, release)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(no_heroku_app_means_disabled),
+        T(empty_heroku_app_means_disabled),
+        T(heroku_app_set_means_enabled),
+        T(disable_flag_turns_it_off),
+        T(disable_flag_zero_keeps_it_on),
+        T(defaults_when_only_the_app_is_set),
+        T(values_are_read_from_the_environment),
+        T(heroku_host_bare_domain_means_its_api_over_https),
+        T(heroku_host_url_loses_its_trailing_slash),
+        T(heroku_host_http_url_is_kept),
+        T(ttl_not_a_number_uses_default),
+        T(ttl_negative_uses_default),
+        T(ttl_too_large_uses_default),
+        T(ttl_with_trailing_junk_uses_default),
+        T(target_list_is_trimmed_and_skips_empty_entries),
+        T(target_all_means_every_host),
+        T(targets_host_matches_listed_hosts_only),
+        T(targets_host_with_target_all_matches_anything),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
