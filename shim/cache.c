@@ -23,6 +23,7 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t done; /* broadcast when a fetch ends */
     char *url;           /* last good URL, or NULL */
+    bool stale;          /* a connection to url failed as if its credentials were stale */
     long long fetched_at;
     bool fetching;
     unsigned long fetches; /* completed fetches: lets waiters see one has ended */
@@ -51,7 +52,7 @@ long long hpq_now_ms(void)
 
 static bool fresh(const struct hpq_config *cfg, long long now)
 {
-    return cache.url && now - cache.fetched_at < cfg->ttl_s * 1000;
+    return cache.url && !cache.stale && now - cache.fetched_at < cfg->ttl_s * 1000;
 }
 
 static char *copy_or_error(char *err, size_t errlen)
@@ -71,26 +72,33 @@ static void back_off(long long now)
     cache.backoff_step++;
 }
 
-/* Store a fetched URL. forced: the caller knows the cached URL is stale, so
- * getting the same one back again is no progress and backs off. */
-static void store(char *url, bool forced, long long now)
+/* Store a fetched URL. Getting a URL known to be stale back again is no
+ * progress, and backs off. */
+static void store(char *url, long long now)
 {
     bool changed = !cache.url || strcmp(cache.url, url) != 0;
     if (changed && cache.url)
         hpq_log(HPQ_INFO, "the database URL of the app has changed");
-    free(cache.url);
+    if (cache.url) {
+        memset(cache.url, 0, strlen(cache.url));
+        free(cache.url);
+    }
     cache.url = url;
     cache.fetched_at = now;
-    if (changed || !forced) {
+    if (changed) {
+        cache.stale = false;
         cache.backoff_step = 0;
         cache.next_fetch_at = now;
-    } else {
+    } else if (cache.stale) {
         back_off(now);
+    } else {
+        cache.backoff_step = 0;
+        cache.next_fetch_at = now;
     }
 }
 
 /* One fetch, with the lock released while it runs. */
-static void fetch_locked(const struct hpq_config *cfg, bool forced)
+static void fetch_locked(const struct hpq_config *cfg)
 {
     char err[sizeof cache.error];
     cache.fetching = true;
@@ -99,7 +107,7 @@ static void fetch_locked(const struct hpq_config *cfg, bool forced)
     pthread_mutex_lock(&cache.lock);
     long long now = hpq_now_ms();
     if (url) {
-        store(url, forced, now);
+        store(url, now);
     } else {
         snprintf(cache.error, sizeof cache.error, "%s", err);
         hpq_log(HPQ_ERROR, "%s", err);
@@ -126,7 +134,7 @@ char *hpq_cache_get(const struct hpq_config *cfg, char *err, size_t errlen)
         if (cache.fetching)
             wait_for_fetch();
         else if (now >= cache.next_fetch_at)
-            fetch_locked(cfg, false);
+            fetch_locked(cfg);
         else if (!cache.url)
             hpq_log(HPQ_DEBUG, "not asking the API again yet after: %s", cache.error);
         if (!fresh(cfg, hpq_now_ms()) && cache.url)
@@ -154,6 +162,8 @@ char *hpq_cache_refresh(const struct hpq_config *cfg, const char *failed_url,
     pthread_mutex_lock(&cache.lock);
     unsigned long start = cache.fetches;
     char *url = NULL;
+    if (cache.url && strcmp(cache.url, failed_url) == 0)
+        cache.stale = true;
     for (;;) {
         if (cache.url && strcmp(cache.url, failed_url) != 0)
             break; /* someone already has a newer URL */
@@ -169,10 +179,34 @@ char *hpq_cache_refresh(const struct hpq_config *cfg, const char *failed_url,
             }
             wait_until(cache.next_fetch_at);
         } else {
-            fetch_locked(cfg, true);
+            fetch_locked(cfg);
         }
     }
     url = copy_or_error(err, errlen);
     pthread_mutex_unlock(&cache.lock);
     return url;
+}
+
+static void mark(const char *url, bool stale)
+{
+    pthread_mutex_lock(&cache.lock);
+    if (cache.url && strcmp(cache.url, url) == 0)
+        cache.stale = stale;
+    pthread_mutex_unlock(&cache.lock);
+}
+
+void hpq_cache_invalidate(const char *url) { mark(url, true); }
+
+void hpq_cache_confirm(const char *url) { mark(url, false); }
+
+void hpq_cache_lock(void) { pthread_mutex_lock(&cache.lock); }
+
+void hpq_cache_unlock(void) { pthread_mutex_unlock(&cache.lock); }
+
+/* In a child after fork: the thread that was fetching does not exist here. */
+void hpq_cache_after_fork_child(void)
+{
+    cache.fetching = false;
+    init_cond(); /* waiters' state in the old condition variable is meaningless here */
+    pthread_mutex_unlock(&cache.lock);
 }

@@ -29,6 +29,18 @@ char *hpq_cache_get(const struct hpq_config *cfg, char *err, size_t errlen);
 char *hpq_cache_refresh(const struct hpq_config *cfg, const char *failed_url,
                         long long deadline_ms, char *err, size_t errlen);
 
+/* A connection to url failed as if it were stale (seen where the shim could not
+ * retry: PQconnectPoll, PQreset): the next connection fetches again. */
+void hpq_cache_invalidate(const char *url);
+
+/* A connection to url succeeded: it is not stale (any more). */
+void hpq_cache_confirm(const char *url);
+
+/* Fork handlers: hold the cache across fork; repair it in the child. */
+void hpq_cache_lock(void);
+void hpq_cache_unlock(void);
+void hpq_cache_after_fork_child(void);
+
 /* Monotonic milliseconds. */
 long long hpq_now_ms(void);
 

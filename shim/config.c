@@ -80,6 +80,17 @@ static char *api_url_from(const char *host)
     return url;
 }
 
+static bool parse_async_start(hpq_getenv_fn env)
+{
+    const char *v = env_nonempty(env, "HEROKUPQ_ASYNC");
+    if (!v || strcmp(v, "complete") == 0)
+        return false;
+    if (strcmp(v, "start") == 0)
+        return true;
+    hpq_log(HPQ_WARN, "HEROKUPQ_ASYNC=%s is not complete or start; using complete", v);
+    return false;
+}
+
 static void parse_targets(struct hpq_config *cfg, const char *v)
 {
     cfg->target_all = !v || strcmp(v, "all") == 0;
@@ -125,6 +136,7 @@ void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->retry_ms = parse_long(env, "HEROKUPQ_RETRY_MS", 10000, 0, 600000);
     cfg->api_timeout_ms = parse_long(env, "HEROKUPQ_API_TIMEOUT_MS", 10000, 100, 120000);
     cfg->strict = parse_flag(env, "HEROKUPQ_STRICT");
+    cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
     hpq_log_secret(cfg->token);
 }

@@ -24,6 +24,7 @@ struct hpq_config {
     long retry_ms;
     long api_timeout_ms;
     bool strict;
+    bool async_start; /* HEROKUPQ_ASYNC=start, else complete */
     bool target_all;
     unsigned n_targets;
     char *targets[HPQ_MAX_TARGETS];

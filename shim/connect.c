@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "conns.h"
 #include "log.h"
 
 #define HPQ_ERR_MAX 256
@@ -79,25 +80,44 @@ static void forget(char *conninfo)
     }
 }
 
-/* One attempt with libpq's own blocking connect (its timeouts, its host list). */
-static PGconn *attempt(const struct hpq_libpq *lib, const struct hpq_params *program,
-                       const struct hpq_params *url)
+/* The conninfo for the program's connection rewritten to url (NULL: keep the
+ * program's routing). malloc'd; NULL if out of memory. */
+static char *rewritten(const struct hpq_params *program, const struct hpq_params *url)
 {
     struct hpq_params params = {0};
     char *conninfo = NULL;
     if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0)
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
+    char shown[512];
+    if (conninfo)
+        hpq_log(HPQ_DEBUG, "connecting with %s", hpq_redact(conninfo, shown, sizeof shown));
+    return conninfo;
+}
+
+/* One attempt. Blocking: libpq's own PQconnectdb (its timeouts, its host
+ * list), whose nested PQconnectStart the shim sees (hpq_connect_started).
+ * Starting: PQconnectStart, for HEROKUPQ_ASYNC=start. Either way the PGconn
+ * reports SQLSTATEs until the shim has seen its outcome. */
+static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_params *program,
+                         const struct hpq_params *url, bool start)
+{
+    char *conninfo = rewritten(program, url);
     if (!conninfo)
         return NULL; /* out of memory: what libpq itself returns then */
-    char shown[512];
-    hpq_log(HPQ_DEBUG, "connecting with %s", hpq_redact(conninfo, shown, sizeof shown));
-    attempt_armed = true;
-    attempt_conn = NULL;
-    PGconn *conn = lib->connectdb(conninfo);
-    attempt_armed = false;
-    if (conn && conn == attempt_conn)
-        lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* the program's default again */
+    PGconn *conn;
+    if (start) {
+        conn = lib->connect_start(conninfo);
+        if (conn)
+            lib->set_error_verbosity(conn, PQERRORS_VERBOSE);
+    } else {
+        attempt_armed = true;
+        attempt_conn = NULL;
+        conn = lib->connectdb(conninfo);
+        attempt_armed = false;
+        if (conn && conn == attempt_conn)
+            lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* the program's default again */
+    }
     forget(conninfo);
     return conn;
 }
@@ -105,12 +125,15 @@ static PGconn *attempt(const struct hpq_libpq *lib, const struct hpq_params *pro
 /* No URL to use: the program's own routing, still over SSL; or, when strict,
  * a failed connection that says why. */
 static PGconn *without_url(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                           const struct hpq_params *program, const char *why)
+                           const struct hpq_params *program, const char *why, bool start)
 {
     if (cfg->strict)
         return failed_conn(lib, why);
     hpq_log(HPQ_WARN, "connecting with the program's own parameters (sslmode at least require)");
-    return attempt(lib, program, NULL);
+    PGconn *conn = open_conn(lib, program, NULL, start);
+    if (conn && start)
+        lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* not watched: nothing to learn */
+    return conn;
 }
 
 static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *url,
@@ -163,20 +186,24 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
     char err[HPQ_ERR_MAX];
     char *url = hpq_cache_get(cfg, err, sizeof err);
     if (!url)
-        return without_url(lib, cfg, program, err);
+        return without_url(lib, cfg, program, err, false);
     long long deadline = hpq_now_ms() + cfg->retry_ms;
     PGconn *conn = NULL;
     for (unsigned attempts = 1;; attempts++) {
         struct hpq_params url_params = {0};
         if (parse_url(lib, cfg, url, &url_params, err, sizeof err)) {
-            conn = without_url(lib, cfg, program, err);
+            conn = without_url(lib, cfg, program, err, false);
             break;
         }
-        conn = attempt(lib, program, &url_params);
+        conn = open_conn(lib, program, &url_params, false);
         hpq_params_clear(&url_params);
         if (!conn)
             break;
         enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
+        if (outcome == HPQ_CONNECTED)
+            hpq_cache_confirm(url);
+        if (outcome != HPQ_STALE && outcome != HPQ_UNREACHABLE)
+            hpq_conns_add(conn, url); /* for PQreset */
         char *next = NULL;
         if (!retry_with(cfg, outcome, url, deadline, attempts, lib->error_message(conn), &next))
             break;
@@ -186,4 +213,119 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
     }
     forget(url);
     return conn;
+}
+
+PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                          const struct hpq_params *program)
+{
+    char err[HPQ_ERR_MAX];
+    char *url = hpq_cache_get(cfg, err, sizeof err);
+    struct hpq_params url_params = {0};
+    PGconn *conn;
+    if (!url)
+        conn = without_url(lib, cfg, program, err, true);
+    else if (parse_url(lib, cfg, url, &url_params, err, sizeof err))
+        conn = without_url(lib, cfg, program, err, true);
+    else if ((conn = open_conn(lib, program, &url_params, true)) != NULL) {
+        hpq_conns_add(conn, url);
+        hpq_conns_watch(conn, PQERRORS_DEFAULT);
+        if (lib->status(conn) == CONNECTION_BAD)
+            hpq_connect_settled(lib, conn, PGRES_POLLING_FAILED);
+    }
+    hpq_params_clear(&url_params);
+    forget(url);
+    return conn;
+}
+
+/* What a failure the shim could not retry teaches: stale credentials or a
+ * vanished server make the next connection fetch the URL again. */
+static void learn_from(const struct hpq_libpq *lib, PGconn *conn, const char *url)
+{
+    enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
+    if (outcome == HPQ_CONNECTED) {
+        hpq_cache_confirm(url);
+    } else if (outcome == HPQ_STALE || outcome == HPQ_UNREACHABLE) {
+        hpq_cache_invalidate(url);
+        hpq_log(HPQ_INFO, "a connection failed, %s: the next one will fetch the current URL",
+                outcome_name(outcome));
+    }
+}
+
+void hpq_connect_settled(const struct hpq_libpq *lib, PGconn *conn,
+                         PostgresPollingStatusType status)
+{
+    if (status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED)
+        return;
+    char *url = NULL;
+    PGVerbosity saved;
+    if (!hpq_conns_unwatch(conn, &url, &saved))
+        return;
+    learn_from(lib, conn, url);
+    lib->set_error_verbosity(conn, saved);
+    forget(url);
+}
+
+void hpq_connect_reset(const struct hpq_libpq *lib, PGconn *conn)
+{
+    char *url = hpq_conns_url(conn);
+    if (!url) {
+        lib->reset(conn);
+        return;
+    }
+    PGVerbosity saved = lib->set_error_verbosity(conn, PQERRORS_VERBOSE);
+    lib->reset(conn);
+    learn_from(lib, conn, url);
+    lib->set_error_verbosity(conn, saved);
+    forget(url);
+}
+
+int hpq_connect_reset_start(const struct hpq_libpq *lib, PGconn *conn)
+{
+    char *url = hpq_conns_url(conn);
+    if (!url)
+        return lib->reset_start(conn);
+    forget(url);
+    hpq_conns_watch(conn, lib->set_error_verbosity(conn, PQERRORS_VERBOSE));
+    int started = lib->reset_start(conn);
+    if (!started)
+        hpq_connect_settled(lib, conn, PGRES_POLLING_FAILED);
+    return started;
+}
+
+static PGPing ping_url(const struct hpq_libpq *lib, const struct hpq_params *program,
+                       const struct hpq_params *url)
+{
+    char *conninfo = rewritten(program, url);
+    PGPing result = conninfo ? lib->ping(conninfo) : PQPING_NO_ATTEMPT;
+    forget(conninfo);
+    return result;
+}
+
+PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                const struct hpq_params *program)
+{
+    char err[HPQ_ERR_MAX];
+    char *url = hpq_cache_get(cfg, err, sizeof err);
+    if (!url && cfg->strict)
+        return PQPING_NO_ATTEMPT; /* the cause is already logged */
+    if (!url)
+        return ping_url(lib, program, NULL);
+    PGPing result = PQPING_NO_ATTEMPT;
+    /* A server that does not answer may have moved (failover): one fresh
+     * resolve, and a second ping only if the URL changed. */
+    for (int tries = 0; tries < 2; tries++) {
+        struct hpq_params url_params = {0};
+        if (parse_url(lib, cfg, url, &url_params, err, sizeof err))
+            break;
+        result = ping_url(lib, program, &url_params);
+        hpq_params_clear(&url_params);
+        char *next = NULL;
+        if (result != PQPING_NO_RESPONSE ||
+            !retry_with(cfg, HPQ_UNREACHABLE, url, hpq_now_ms() + 1, 1, "no response", &next))
+            break;
+        forget(url);
+        url = next;
+    }
+    forget(url);
+    return result;
 }

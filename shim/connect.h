@@ -25,6 +25,28 @@ enum hpq_outcome hpq_classify(ConnStatusType status, const char *message);
 PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                     const struct hpq_params *program);
 
+/* HEROKUPQ_ASYNC=start: start the rewritten connection with the cached URL
+ * (fetching only on a cold cache) and return at once; the outcome is seen by
+ * hpq_connect_settled when the program polls. */
+PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                          const struct hpq_params *program);
+
+/* PQconnectPoll or PQresetPoll returned status for conn: if the shim was
+ * watching it, learn from the outcome (a stale failure drops the cached URL)
+ * and give the connection back its error verbosity. */
+void hpq_connect_settled(const struct hpq_libpq *lib, PGconn *conn,
+                         PostgresPollingStatusType status);
+
+/* PQreset and PQresetStart on a rewritten connection: libpq reconnects with
+ * the credentials it stored, so a stale failure cannot be repaired here; it
+ * makes the next new connection fetch the URL again. */
+void hpq_connect_reset(const struct hpq_libpq *lib, PGconn *conn);
+int hpq_connect_reset_start(const struct hpq_libpq *lib, PGconn *conn);
+
+/* PQping* rewritten like a connection. */
+PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                const struct hpq_params *program);
+
 /* Called with every PGconn libpq starts while the shim is connecting (libpq's
  * PQconnectdb calls PQconnectStart through its PLT, so it lands in the shim):
  * switches on SQLSTATEs in error messages for the shim's own attempts. */

@@ -35,3 +35,27 @@ HPQ_EXPORT PGconn *PQconnectStartParams(const char *const *keywords, const char 
 {
     return hpq_on_connect_start_params(HPQ_CALLER, keywords, values, expand_dbname);
 }
+
+HPQ_EXPORT PostgresPollingStatusType PQconnectPoll(PGconn *conn)
+{
+    return hpq_on_connect_poll(HPQ_CALLER, conn);
+}
+
+HPQ_EXPORT PGPing PQping(const char *conninfo) { return hpq_on_ping(HPQ_CALLER, conninfo); }
+
+HPQ_EXPORT PGPing PQpingParams(const char *const *keywords, const char *const *values,
+                               int expand_dbname)
+{
+    return hpq_on_ping_params(HPQ_CALLER, keywords, values, expand_dbname);
+}
+
+HPQ_EXPORT void PQreset(PGconn *conn) { hpq_on_reset(HPQ_CALLER, conn); }
+
+HPQ_EXPORT int PQresetStart(PGconn *conn) { return hpq_on_reset_start(HPQ_CALLER, conn); }
+
+HPQ_EXPORT PostgresPollingStatusType PQresetPoll(PGconn *conn)
+{
+    return hpq_on_reset_poll(HPQ_CALLER, conn);
+}
+
+HPQ_EXPORT void PQfinish(PGconn *conn) { hpq_on_finish(HPQ_CALLER, conn); }

@@ -6,10 +6,12 @@
  * the real function. */
 #include "intercept.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "config.h"
 #include "connect.h"
+#include "conns.h"
 #include "log.h"
 #include "real.h"
 #include "rewrite.h"
@@ -19,21 +21,31 @@ static __thread unsigned depth;
 /* One interposed call, whichever entry point it came through. */
 struct call {
     enum { BY_CONNINFO, BY_ARRAYS, BY_SETDB } kind;
+    enum { OP_CONNECT, OP_START, OP_PING } op;
     const char *conninfo;
     const char *const *keywords, *const *values;
     int expand_dbname;
     const char *host, *port, *options, *tty, *dbname, *login, *pwd;
 };
 
-static PGconn *pass_through(const struct hpq_libpq *lib, const struct call *c)
+static PGconn *pass_conn(const struct hpq_libpq *lib, const struct call *c)
 {
+    bool start = c->op == OP_START;
     switch (c->kind) {
-    case BY_CONNINFO: return lib->connectdb(c->conninfo);
-    case BY_ARRAYS: return lib->connectdb_params(c->keywords, c->values, c->expand_dbname);
+    case BY_CONNINFO: return (start ? lib->connect_start : lib->connectdb)(c->conninfo);
+    case BY_ARRAYS:
+        return (start ? lib->connect_start_params : lib->connectdb_params)(
+            c->keywords, c->values, c->expand_dbname);
     default:
         return lib->setdb_login(c->host, c->port, c->options, c->tty, c->dbname, c->login,
                                 c->pwd);
     }
+}
+
+static PGPing pass_ping(const struct hpq_libpq *lib, const struct call *c)
+{
+    return c->kind == BY_CONNINFO ? lib->ping(c->conninfo)
+                                  : lib->ping_params(c->keywords, c->values, c->expand_dbname);
 }
 
 static int program_params(const struct hpq_libpq *lib, const struct call *c,
@@ -65,69 +77,173 @@ static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *
     return hpq_is_target(cfg, program, getenv("PGHOST"));
 }
 
-static PGconn *intercept(const void *caller, const struct call *c)
+/* The policy applies to the outermost call on this thread, when the shim is on. */
+static bool outermost(void) { return depth == 0 && hpq_config()->enabled; }
+
+static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
+{
+    const struct hpq_config *cfg = hpq_config();
+    struct hpq_params program = {0};
+    depth++;
+    PGconn *conn;
+    if (!wants_rewrite(lib, cfg, c, &program))
+        conn = pass_conn(lib, c);
+    else if (c->op == OP_START && cfg->async_start)
+        conn = hpq_connect_start(lib, cfg, &program);
+    else
+        conn = hpq_connect(lib, cfg, &program); /* HEROKUPQ_ASYNC=complete: done before return */
+    depth--;
+    hpq_params_clear(&program);
+    return conn;
+}
+
+static PGconn *on_connect(const void *caller, const struct call *c)
 {
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
     if (!lib)
         return NULL;
-    const struct hpq_config *cfg = hpq_config();
-    if (depth > 0 || !cfg->enabled)
-        return pass_through(lib, c);
-    depth++;
-    struct hpq_params program = {0};
-    PGconn *conn = wants_rewrite(lib, cfg, c, &program) ? hpq_connect(lib, cfg, &program)
-                                                         : pass_through(lib, c);
-    hpq_params_clear(&program);
-    depth--;
+    if (outermost())
+        return connect_call(lib, c);
+    PGconn *conn = pass_conn(lib, c);
+    /* libpq's PQconnectdb starting the connection of one of the shim's attempts */
+    if (conn && depth > 0 && c->op == OP_START)
+        hpq_connect_started(lib, conn);
     return conn;
+}
+
+static PGPing on_ping(const void *caller, const struct call *c)
+{
+    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    if (!lib)
+        return PQPING_NO_ATTEMPT;
+    if (!outermost())
+        return pass_ping(lib, c);
+    const struct hpq_config *cfg = hpq_config();
+    struct hpq_params program = {0};
+    depth++;
+    PGPing result = wants_rewrite(lib, cfg, c, &program) ? hpq_ping(lib, cfg, &program)
+                                                         : pass_ping(lib, c);
+    depth--;
+    hpq_params_clear(&program);
+    return result;
 }
 
 PGconn *hpq_on_connectdb(const void *caller, const char *conninfo)
 {
-    return intercept(caller, &(struct call){.kind = BY_CONNINFO, .conninfo = conninfo});
+    return on_connect(caller, &(struct call){.kind = BY_CONNINFO, .conninfo = conninfo});
 }
 
 PGconn *hpq_on_connectdb_params(const void *caller, const char *const *keywords,
                                 const char *const *values, int expand_dbname)
 {
-    return intercept(caller, &(struct call){.kind = BY_ARRAYS,
-                                            .keywords = keywords,
-                                            .values = values,
-                                            .expand_dbname = expand_dbname});
+    return on_connect(caller, &(struct call){.kind = BY_ARRAYS,
+                                             .keywords = keywords,
+                                             .values = values,
+                                             .expand_dbname = expand_dbname});
 }
 
 PGconn *hpq_on_setdb_login(const void *caller, const char *host, const char *port,
                            const char *options, const char *tty, const char *dbname,
                            const char *login, const char *pwd)
 {
-    return intercept(caller, &(struct call){.kind = BY_SETDB,
-                                            .host = host,
-                                            .port = port,
-                                            .options = options,
-                                            .tty = tty,
-                                            .dbname = dbname,
-                                            .login = login,
-                                            .pwd = pwd});
+    return on_connect(caller, &(struct call){.kind = BY_SETDB,
+                                             .host = host,
+                                             .port = port,
+                                             .options = options,
+                                             .tty = tty,
+                                             .dbname = dbname,
+                                             .login = login,
+                                             .pwd = pwd});
 }
 
-/* Until the asynchronous entry points are rewritten, a program's own
- * PQconnectStart* passes through; nested ones (libpq's PQconnectdb calling
- * its PQconnectStart) are where the shim's attempts get their SQLSTATEs. */
 PGconn *hpq_on_connect_start(const void *caller, const char *conninfo)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
-    PGconn *conn = lib ? lib->connect_start(conninfo) : NULL;
-    if (conn && depth > 0)
-        hpq_connect_started(lib, conn);
-    return conn;
+    return on_connect(caller,
+                      &(struct call){.kind = BY_CONNINFO, .op = OP_START, .conninfo = conninfo});
 }
 
 PGconn *hpq_on_connect_start_params(const void *caller, const char *const *keywords,
                                     const char *const *values, int expand_dbname)
 {
+    return on_connect(caller, &(struct call){.kind = BY_ARRAYS,
+                                             .op = OP_START,
+                                             .keywords = keywords,
+                                             .values = values,
+                                             .expand_dbname = expand_dbname});
+}
+
+PGPing hpq_on_ping(const void *caller, const char *conninfo)
+{
+    return on_ping(caller, &(struct call){.kind = BY_CONNINFO, .op = OP_PING, .conninfo = conninfo});
+}
+
+PGPing hpq_on_ping_params(const void *caller, const char *const *keywords,
+                          const char *const *values, int expand_dbname)
+{
+    return on_ping(caller, &(struct call){.kind = BY_ARRAYS,
+                                          .op = OP_PING,
+                                          .keywords = keywords,
+                                          .values = values,
+                                          .expand_dbname = expand_dbname});
+}
+
+/* The functions below only observe: the connection is the program's. */
+
+PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
+{
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
-    PGconn *conn = lib ? lib->connect_start_params(keywords, values, expand_dbname) : NULL;
-    if (conn && depth > 0)
-        hpq_connect_started(lib, conn);
-    return conn;
+    if (!lib)
+        return PGRES_POLLING_FAILED;
+    PostgresPollingStatusType status = lib->connect_poll(conn);
+    if (depth == 0)
+        hpq_connect_settled(lib, conn, status);
+    return status;
+}
+
+PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
+{
+    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    if (!lib)
+        return PGRES_POLLING_FAILED;
+    depth++; /* libpq's PQresetPoll calls its PQconnectPoll */
+    PostgresPollingStatusType status = lib->reset_poll(conn);
+    depth--;
+    if (depth == 0)
+        hpq_connect_settled(lib, conn, status);
+    return status;
+}
+
+void hpq_on_reset(const void *caller, PGconn *conn)
+{
+    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    if (!lib)
+        return;
+    if (!outermost()) {
+        lib->reset(conn);
+        return;
+    }
+    depth++;
+    hpq_connect_reset(lib, conn);
+    depth--;
+}
+
+int hpq_on_reset_start(const void *caller, PGconn *conn)
+{
+    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    if (!lib)
+        return 0;
+    if (!outermost())
+        return lib->reset_start(conn);
+    depth++;
+    int started = hpq_connect_reset_start(lib, conn);
+    depth--;
+    return started;
+}
+
+void hpq_on_finish(const void *caller, PGconn *conn)
+{
+    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    hpq_conns_remove(conn);
+    if (lib)
+        lib->finish(conn);
 }

@@ -14,5 +14,13 @@ PGconn *hpq_on_setdb_login(const void *caller, const char *host, const char *por
 PGconn *hpq_on_connect_start(const void *caller, const char *conninfo);
 PGconn *hpq_on_connect_start_params(const void *caller, const char *const *keywords,
                                     const char *const *values, int expand_dbname);
+PGPing hpq_on_ping(const void *caller, const char *conninfo);
+PGPing hpq_on_ping_params(const void *caller, const char *const *keywords,
+                          const char *const *values, int expand_dbname);
+PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn);
+PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn);
+void hpq_on_reset(const void *caller, PGconn *conn);
+int hpq_on_reset_start(const void *caller, PGconn *conn);
+void hpq_on_finish(const void *caller, PGconn *conn);
 
 #endif

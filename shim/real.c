@@ -83,6 +83,10 @@ static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
               BIND(lib, h, setdb_login, "PQsetdbLogin") &&
               BIND(lib, h, connect_start, "PQconnectStart") &&
               BIND(lib, h, connect_start_params, "PQconnectStartParams") &&
+              BIND(lib, h, connect_poll, "PQconnectPoll") && BIND(lib, h, ping, "PQping") &&
+              BIND(lib, h, ping_params, "PQpingParams") && BIND(lib, h, reset, "PQreset") &&
+              BIND(lib, h, reset_start, "PQresetStart") &&
+              BIND(lib, h, reset_poll, "PQresetPoll") &&
               BIND(lib, h, conninfo_parse, "PQconninfoParse") &&
               BIND(lib, h, conninfo_free, "PQconninfoFree") &&
               BIND(lib, h, freemem, "PQfreemem") && BIND(lib, h, status, "PQstatus") &&

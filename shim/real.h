@@ -20,6 +20,13 @@ struct hpq_libpq {
     PGconn *(*connect_start)(const char *conninfo);
     PGconn *(*connect_start_params)(const char *const *keywords, const char *const *values,
                                     int expand_dbname);
+    PostgresPollingStatusType (*connect_poll)(PGconn *conn);
+    PGPing (*ping)(const char *conninfo);
+    PGPing (*ping_params)(const char *const *keywords, const char *const *values,
+                          int expand_dbname);
+    void (*reset)(PGconn *conn);
+    int (*reset_start)(PGconn *conn);
+    PostgresPollingStatusType (*reset_poll)(PGconn *conn);
     PQconninfoOption *(*conninfo_parse)(const char *conninfo, char **errmsg);
     void (*conninfo_free)(PQconninfoOption *options);
     void (*freemem)(void *ptr);
