@@ -1,7 +1,11 @@
 /* entry.c — the only symbols the library exports: libpq's names, each one
- * line into intercept.c. HPQ_CALLER tells which libpq the caller uses. */
+ * line into intercept.c (HPQ_CALLER tells which libpq the caller uses), and
+ * dlsym and dlopen, which make libpq reachable for programs that look its
+ * functions up themselves (dlsym.h) or load it with RTLD_DEEPBIND (dlopen.h). */
 #include <libpq-fe.h>
 
+#include "dlopen.h"
+#include "dlsym.h"
 #include "intercept.h"
 #include "real.h"
 
@@ -59,3 +63,38 @@ HPQ_EXPORT PostgresPollingStatusType PQresetPoll(PGconn *conn)
 }
 
 HPQ_EXPORT void PQfinish(PGconn *conn) { hpq_on_finish(HPQ_CALLER, conn); }
+
+static const struct hpq_export exports[] = {
+    {"PQconnectdb", (void *)PQconnectdb},
+    {"PQconnectdbParams", (void *)PQconnectdbParams},
+    {"PQsetdbLogin", (void *)PQsetdbLogin},
+    {"PQconnectStart", (void *)PQconnectStart},
+    {"PQconnectStartParams", (void *)PQconnectStartParams},
+    {"PQconnectPoll", (void *)PQconnectPoll},
+    {"PQping", (void *)PQping},
+    {"PQpingParams", (void *)PQpingParams},
+    {"PQreset", (void *)PQreset},
+    {"PQresetStart", (void *)PQresetStart},
+    {"PQresetPoll", (void *)PQresetPoll},
+    {"PQfinish", (void *)PQfinish},
+};
+
+/* The last call must stay a tail call (the Makefile builds this file with
+ * -foptimize-sibling-calls): libc's dlsym resolves RTLD_NEXT relative to its
+ * caller's return address, which must be the program's, not the shim's. */
+HPQ_EXPORT void *dlsym(void *handle, const char *name)
+{
+    void *mine = hpq_dlsym_override(handle, name, HPQ_CALLER, exports,
+                                    sizeof exports / sizeof exports[0]);
+    if (mine)
+        return mine;
+    return hpq_real_dlsym()(handle, name);
+}
+
+/* A tail call too: libc's dlopen expands $ORIGIN and picks the namespace from
+ * its caller's return address. */
+HPQ_EXPORT void *dlopen(const char *file, int flags)
+{
+    int adjusted = hpq_dlopen_flags(file, flags);
+    return hpq_real_dlopen()(file, adjusted);
+}

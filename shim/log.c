@@ -26,6 +26,9 @@ void hpq_log_set_level(enum hpq_level level) { log_level = level; }
 
 int hpq_log_enabled(enum hpq_level level) { return level != HPQ_OFF && level <= log_level; }
 
+void hpq_log_lock(void) { pthread_mutex_lock(&secrets_lock); }
+void hpq_log_unlock(void) { pthread_mutex_unlock(&secrets_lock); }
+
 void hpq_log_secret(const char *secret)
 {
     if (!secret || !*secret)

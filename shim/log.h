@@ -15,6 +15,10 @@ void hpq_log(enum hpq_level level, const char *fmt, ...) __attribute__((format(p
 /* Remember a secret so that no later log line can contain it. */
 void hpq_log_secret(const char *secret);
 
+/* Fork handlers. */
+void hpq_log_lock(void);
+void hpq_log_unlock(void);
+
 /* Copy a libpq URL or conninfo into buf with its password masked. */
 const char *hpq_redact(const char *conn_text, char *buf, unsigned long buflen);
 

@@ -5,7 +5,10 @@
  *      PQconnectdb: that searches the object and its own dependencies, which
  *      finds a libpq loaded RTLD_LOCAL (Python extensions) or a private copy;
  *   2. if that finds nothing, or finds the shim (the caller is the program
- *      itself, whose scope starts with LD_PRELOAD), dlsym(RTLD_NEXT).
+ *      itself, whose scope starts with LD_PRELOAD), dlsym(RTLD_NEXT);
+ *   3. if that finds nothing either (libpq loaded RTLD_LOCAL and called
+ *      through pointers from dlsym, as ctypes does), the libpq the program
+ *      last looked up with dlsym (see dlsym.h).
  * The libpq found is then bound whole from its own handle, and the result
  * cached per calling object. A candidate that resolves into the shim itself is
  * refused, so the shim can never call itself (a circular binding). */
@@ -57,11 +60,23 @@ static void *connectdb_seen_by(const void *caller)
     return fn;
 }
 
+/* PQconnectdb of the last libpq the program looked up through dlsym. */
+static void *dlsym_connectdb;
+
+void hpq_libpq_seen(const void *fn)
+{
+    void *connectdb = connectdb_seen_by(fn);
+    if (connectdb && !is_shim(connectdb))
+        __atomic_store_n(&dlsym_connectdb, connectdb, __ATOMIC_RELEASE);
+}
+
 static void *find_connectdb(const void *caller)
 {
     void *fn = connectdb_seen_by(caller);
     if (!fn || is_shim(fn))
         fn = dlsym(RTLD_NEXT, "PQconnectdb");
+    if (!fn || is_shim(fn))
+        fn = __atomic_load_n(&dlsym_connectdb, __ATOMIC_ACQUIRE);
     return fn && !is_shim(fn) ? fn : NULL;
 }
 
@@ -96,6 +111,9 @@ static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
     /* The handle stays open on purpose: libpq must outlive every PGconn. */
     return ok && !is_shim((void *)lib->connectdb) && !is_shim((void *)lib->connect_start);
 }
+
+void hpq_real_lock(void) { pthread_mutex_lock(&real_lock); }
+void hpq_real_unlock(void) { pthread_mutex_unlock(&real_lock); }
 
 /* Table lookups hold real_lock; resolving (dladdr, dlopen, dlsym) never does,
  * because the loader's own lock may be held by a thread running a library

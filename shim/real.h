@@ -39,6 +39,14 @@ struct hpq_libpq {
 /* The libpq that code at address caller uses, or NULL (logged) if none. */
 const struct hpq_libpq *hpq_libpq_for(const void *caller);
 
+/* fn is a function of a libpq that the program looked up with dlsym: use that
+ * libpq for callers with none of their own (ctypes calls come from libffi). */
+void hpq_libpq_seen(const void *fn);
+
+/* Fork handlers. */
+void hpq_real_lock(void);
+void hpq_real_unlock(void);
+
 #define HPQ_CALLER __builtin_return_address(0)
 
 #endif
