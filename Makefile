@@ -50,10 +50,19 @@ $(BUILD)/progs/%: tests/progs/%.c
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ \
 	    $(shell pkg-config --libs libpq) -ldl -lpthread
 
+# The tests' own shared libraries (a constructor that connects).
+TLIB_SRC := $(wildcard tests/libs/*.c)
+TLIB_BIN := $(TLIB_SRC:tests/libs/%.c=$(BUILD)/libs/lib%.so)
+
+$(BUILD)/libs/lib%.so: tests/libs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -shared -fPIC $< -o $@ \
+	    $(shell pkg-config --libs libpq)
+
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
-test: $(LIB) $(UNIT_BIN) $(PROG_BIN)
+test: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN)
 	tests/run.sh
 
 demo: 

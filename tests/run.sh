@@ -237,6 +237,97 @@ print(r["method"], r["path"], r["auth"], r["accept"], r["user_agent"].split("/")
     else fail "API request shape" "$shape"; fi
 }
 
+# --- threads while the credentials rotate ---------------------------------------------------------
+# The program warms its cache with one connection, the credentials rotate,
+# then 64 threads connect at once with the cached (now stale) URL.
+threads_during_rotation() { # order delay_ms max_requests
+    local go=$WORK/go.$1
+    rm -f "$go"
+    shim HEROKUPQ_LOG=warn "$CONNECT" -t 64 -w "$go" >"$WORK/threads.out" 2>"$WORK/threads.err" &
+    local pid=$!
+    for _ in $(seq 1 100); do grep -q '^warm' "$WORK/threads.out" && break; sleep 0.1; done
+    api_reset
+    rotate "$1" "$2" >/dev/null
+    [ "$2" = 0 ] && wait_rotation
+    touch "$go"
+    wait "$pid"
+    RC=$?
+    wait_rotation
+    cat "$WORK/threads.err" >>"$LOGS"
+    local ok n
+    ok=$(grep -c '^ok user=app_user db=app_db ssl=t$' "$WORK/threads.out")
+    n=$(api_count)
+    if [ "$RC" = 0 ] && [ "$ok" = 64 ] && [ "$n" -le "$3" ] && [ ! -s "$WORK/threads.err" ]; then
+        pass "64 threads during a rotation ($1, config var ${2} ms late): all connect, $n API requests (at most $3)"
+    else fail "64 threads during a rotation ($1, $2 ms)" "rc=$RC ok=$ok api_requests=$n (max $3)" "$(head -3 "$WORK/threads.out" "$WORK/threads.err")"; fi
+}
+
+t_threads_during_rotation() {
+    threads_during_rotation together 0 2
+    # One caller's schedule while the var is 2 s late: a fetch right away,
+    # then at +0.25, +0.75, +1.75 and +2.75 s: 5 requests, however many threads.
+    threads_during_rotation db-first 2000 5
+}
+
+# --- asynchronous connections (PQconnectStart + PQconnectPoll) -------------------------------------
+t_async() {
+    local stale="postgres://app_user:stale@127.0.0.1:$HPQ_PG_PORT/app_db?sslmode=disable"
+    run shim "$CONNECT" -e start "$stale"
+    if [ "$RC" = 0 ] && [ "$OUT" = "ok user=app_user db=app_db ssl=t" ]; then pass "PQconnectStart + PQconnectPoll is rewritten (HEROKUPQ_ASYNC=complete)"
+    else fail "async complete" "rc=$RC out=$OUT" "$ERR"; fi
+    rotate together 0 >/dev/null
+    wait_rotation
+    # The second round uses the URL cached by the first: after the rotation
+    # it is stale, so in start mode that attempt fails and the third succeeds.
+    rm -f "$WORK/go.async"
+    ( sleep 1; rotate together 0 >/dev/null; touch "$WORK/go.async" ) &
+    run shim HEROKUPQ_ASYNC=start "$CONNECT" -e start -w "$WORK/go.async" -r 2 "$stale"
+    wait
+    if [ "$(sed -n 2p <<<"$OUT" | cut -c1-5)" = "error" ] && grep -q 28P01 <<<"$OUT" &&
+        [ "$(sed -n 3p <<<"$OUT")" = "ok user=app_user db=app_db ssl=t" ]; then
+        pass "HEROKUPQ_ASYNC=start: a stale attempt fails as libpq reports it, and drops the cache so the next one succeeds"
+    else fail "async start" "rc=$RC out=$OUT" "$ERR"; fi
+    rotate together 0 >/dev/null
+    wait_rotation
+    rm -f "$WORK/go.async"
+    ( sleep 1; rotate together 0 >/dev/null; wait_rotation; touch "$WORK/go.async" ) &
+    run shim HEROKUPQ_LOG=warn "$CONNECT" -e start -w "$WORK/go.async" "$stale"
+    wait
+    if [ "$RC" = 0 ] && [ "$(sed -n 2p <<<"$OUT")" = "ok user=app_user db=app_db ssl=t" ] && [ -z "$ERR" ]; then
+        pass "HEROKUPQ_ASYNC=complete: PQconnectStart with a stale cached URL retries before returning; the program sees no error"
+    else fail "async complete after rotation" "rc=$RC out=$OUT" "$ERR"; fi
+    CURRENT_PW=$(api GET /rotate/status | python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')
+    ROTATED_PWS+=("$CURRENT_PW")
+}
+
+# --- fork, constructors, the loader ----------------------------------------------------------------
+t_fork() {
+    api POST /fault '{"delay_ms": 2000, "count": 1}' >/dev/null
+    run timeout 60 env LD_PRELOAD="$SHIM" HEROKU_APP="$HPQ_APP" HEROKU_API_KEY="$HPQ_TOKEN" \
+        HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" "$ROOT/build/progs/fork_client" ""
+    api POST /fault/clear >/dev/null
+    if [ "$RC" = 0 ] && [ "$OUT" = $'child ok\nthread ok' ]; then pass "a fork while another thread is inside the shim: the child connects and exits normally"
+    else fail "fork inside the shim" "rc=$RC out=$OUT" "$ERR"; fi
+}
+
+t_constructor() {
+    run shim HPQ_CTOR_CONNINFO="postgres://heroku/" LD_PRELOAD="$SHIM $ROOT/build/libs/libctor_connect.so" true
+    if [ "$RC" = 0 ] && [ "$OUT" = "ctor ok ssl=t" ]; then pass "a connection from another library's constructor goes through the shim"
+    else fail "connect from a constructor" "rc=$RC out=$OUT" "$ERR"; fi
+}
+
+t_exports() {
+    local names deps
+    names=$(nm -D --defined-only "$SHIM" | awk '{print $3}' | sort | tr '\n' ' ')
+    deps=$(readelf -d "$SHIM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    local expected="PQconnectPoll PQconnectStart PQconnectStartParams PQconnectdb PQconnectdbParams PQfinish PQping PQpingParams PQreset PQresetPoll PQresetStart PQsetdbLogin dlopen dlsym "
+    if [ "$names" = "$expected" ] && ! grep -q libpq <<<"$deps"; then pass "exports only the interposed names; no libpq (nor libcurl) dependency: $deps"
+    else fail "exports" "names: $names" "deps: $deps"; fi
+    run env LD_PRELOAD="$SHIM" "$ROOT/build/progs/rtld_next"
+    if [ "$(basename "$OUT")" = libherokupq.so ]; then pass "dlsym(RTLD_NEXT) still answers relative to its caller"
+    else fail "dlsym(RTLD_NEXT)" "got $OUT"; fi
+}
+
 # --- 6. no secret in any log line ----------------------------------------------------------------
 t_no_secrets() {
     local secret leaks=""
@@ -269,6 +360,11 @@ main() {
     ROTATED_PWS=("$CURRENT_PW")
     local u
     for u in "${ROTATED_URLS[@]}"; do ROTATED_PWS+=("$(sed 's|.*://[^:]*:\([^@]*\)@.*|\1|' <<<"$u")"); done
+    t_threads_during_rotation
+    t_async
+    t_fork
+    t_constructor
+    t_exports
     t_api_failures
     t_target
     t_pass_through
