@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dlsym.h"
 #include "log.h"
 
 #define MAX_PHDRS 64
@@ -19,15 +20,7 @@
 static hpq_dlopen_fn real_dlopen;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
-static void find_real_dlopen(void)
-{
-    static const char *const versions[] = {"GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17",
-                                           "GLIBC_2.1"};
-    for (unsigned i = 0; i < sizeof versions / sizeof versions[0] && !real_dlopen; i++)
-        *(void **)&real_dlopen = dlvsym(RTLD_NEXT, "dlopen", versions[i]);
-    if (!real_dlopen)
-        hpq_log(HPQ_ERROR, "cannot find libc's dlopen; every dlopen call will fail");
-}
+static void find_real_dlopen(void) { *(void **)&real_dlopen = hpq_libc_function("dlopen"); }
 
 static void *no_object(const char *file, int flags)
 {

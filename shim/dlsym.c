@@ -12,17 +12,21 @@
 static hpq_dlsym_fn real_dlsym;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
-/* dlvsym, because asking dlsym for dlsym would ask the shim. The versions
- * glibc has given dlsym: 2.34 (libc), then each architecture's first. */
-static void find_real_dlsym(void)
+void *hpq_libc_function(const char *name)
 {
+    /* The versions glibc has given dlsym and dlopen: 2.34 (moved into libc),
+     * then each architecture's first. */
     static const char *const versions[] = {"GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17",
-                                           "GLIBC_2.0"};
-    for (unsigned i = 0; i < sizeof versions / sizeof versions[0] && !real_dlsym; i++)
-        *(void **)&real_dlsym = dlvsym(RTLD_NEXT, "dlsym", versions[i]);
-    if (!real_dlsym)
-        hpq_log(HPQ_ERROR, "cannot find libc's dlsym; every dlsym call will fail");
+                                           "GLIBC_2.1", "GLIBC_2.0"};
+    void *fn = NULL;
+    for (unsigned i = 0; i < sizeof versions / sizeof versions[0] && !fn; i++)
+        fn = dlvsym(RTLD_NEXT, name, versions[i]);
+    if (!fn)
+        hpq_log(HPQ_ERROR, "cannot find libc's %s; every %s call will fail", name, name);
+    return fn;
 }
+
+static void find_real_dlsym(void) { *(void **)&real_dlsym = hpq_libc_function("dlsym"); }
 
 static void *no_symbol(void *handle, const char *name)
 {
