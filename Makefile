@@ -50,6 +50,11 @@ $(BUILD)/progs/%: tests/progs/%.c
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ \
 	    $(shell pkg-config --libs libpq) -ldl -lpthread
 
+# dlopen_client finds libpq only through dlopen: it must not link it.
+$(BUILD)/progs/dlopen_client: tests/progs/dlopen_client.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ -ldl
+
 # The tests' own shared libraries (a constructor that connects).
 TLIB_SRC := $(wildcard tests/libs/*.c)
 TLIB_BIN := $(TLIB_SRC:tests/libs/%.c=$(BUILD)/libs/lib%.so)

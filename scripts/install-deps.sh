@@ -12,6 +12,7 @@ PACKAGES=(
     libcmocka-dev                  # unit tests
     postgresql                     # the tests' and demo's local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
+    python3-psycopg2 python3-psycopg ruby-pg php-cli php-pgsql libdbd-pg-perl patchelf  # client matrix
 )
 
 if [ "${1:-}" = --list ]; then

@@ -26,7 +26,12 @@
 #                    passwords of its rotations are in ROTATED_PWS.
 
 MATRIX_OUT=${MATRIX_OUT:-$ROOT/build/client-matrix.md}
-MATRIX_PY=/usr/bin/python3 # Debian's python and its python3-* packages, never a pyenv one
+# Debian's interpreters, which the Debian packages below go with (never a
+# pyenv/rbenv/perlbrew one that happens to come first in PATH).
+MATRIX_PY=/usr/bin/python3
+MATRIX_RUBY=/usr/bin/ruby
+MATRIX_PHP=/usr/bin/php
+MATRIX_PERL=/usr/bin/perl
 MATRIX_TIMEOUT=60          # seconds, per client program
 MATRIX_CLIENT_DIR=$ROOT/tests/clients
 MATRIX_DLOPEN=$ROOT/build/progs/dlopen_client
@@ -133,15 +138,17 @@ matrix_missing() {
             "$MATRIX_PY" -c 'import psycopg' 2>/dev/null ||
                 echo "psycopg not importable by $MATRIX_PY (Debian package python3-psycopg)" ;;
         ruby_pg)
-            ruby -e 'require "pg"' 2>/dev/null || echo "ruby cannot load pg (Debian package ruby-pg)" ;;
+            "$MATRIX_RUBY" -e 'require "pg"' 2>/dev/null ||
+                echo "$MATRIX_RUBY cannot load pg (Debian package ruby-pg)" ;;
         php_pgsql)
-            php -r 'exit(function_exists("pg_connect") ? 0 : 1);' 2>/dev/null ||
-                echo "php or its pgsql extension missing (Debian packages php-cli php-pgsql)" ;;
+            "$MATRIX_PHP" -r 'exit(function_exists("pg_connect") ? 0 : 1);' 2>/dev/null ||
+                echo "$MATRIX_PHP or its pgsql extension missing (Debian packages php-cli php-pgsql)" ;;
         perl_dbd_pg)
-            perl -MDBI -MDBD::Pg -e 1 2>/dev/null || echo "perl cannot load DBD::Pg (Debian package libdbd-pg-perl)" ;;
+            "$MATRIX_PERL" -MDBI -MDBD::Pg -e 1 2>/dev/null ||
+                echo "$MATRIX_PERL cannot load DBD::Pg (Debian package libdbd-pg-perl)" ;;
         dlopen_* | private_* | two_copies)
             if [ ! -x "$MATRIX_DLOPEN" ]; then
-                echo "$MATRIX_DLOPEN not built (make; it must be built without -lpq)"
+                echo "$MATRIX_DLOPEN not built (make test builds it, without -lpq)"
             elif [ "${1%%_*}" != dlopen ] && [ -z "$MATRIX_PRIVATE" ]; then
                 echo "no private copy of libpq: $MATRIX_PRIVATE_NOTE"
             fi ;;
@@ -216,13 +223,13 @@ matrix_try() {
             impl=$(sed -n 's/^psycopg3: pq implementation \([a-z]*\).*/\1/p' <<<"$ERR")
             [ "$impl" = python ] || M_WHY="${M_WHY:+$M_WHY; }pq implementation '${impl:-unknown}', not the ctypes 'python' one" ;;
         ruby_pg)
-            matrix_exec "$id" "$@" -- ruby "$MATRIX_CLIENT_DIR/ruby_pg.rb" "$conninfo"
+            matrix_exec "$id" "$@" -- "$MATRIX_RUBY" "$MATRIX_CLIENT_DIR/ruby_pg.rb" "$conninfo"
             matrix_expect "$MATRIX_OK" ;;
         php_pgsql)
-            matrix_exec "$id" "$@" -- php "$MATRIX_CLIENT_DIR/php_pgsql.php" "$conninfo"
+            matrix_exec "$id" "$@" -- "$MATRIX_PHP" "$MATRIX_CLIENT_DIR/php_pgsql.php" "$conninfo"
             matrix_expect "$MATRIX_OK" ;;
         perl_dbd_pg)
-            matrix_exec "$id" "$@" -- perl "$MATRIX_CLIENT_DIR/perl_dbd_pg.pl" "$conninfo"
+            matrix_exec "$id" "$@" -- "$MATRIX_PERL" "$MATRIX_CLIENT_DIR/perl_dbd_pg.pl" "$conninfo"
             matrix_expect "$MATRIX_OK" ;;
         dlopen_local | dlopen_global)
             matrix_exec "$id" "$@" -- "$MATRIX_DLOPEN" "${id#dlopen_}" libpq.so.5 "$conninfo"
@@ -265,8 +272,16 @@ matrix_rotation() {
         fail "matrix: $name, after rotation" "${MATRIX_ROTATION[$id]}"
         return
     fi
+    # The database's password must have changed before the client starts, or
+    # it could still get in with the old one and the retry would go untested.
+    local changed=
+    for _ in $(seq 1 50); do
+        api GET /rotate/status | grep -q '"db_updated": true' && { changed=1; break; }
+        sleep 0.1
+    done
     matrix_try "$id" "$(matrix_stale_url)" HEROKUPQ_LOG=warn
     [ -z "$M_WHY" ] && [ -n "$M_ERR" ] && M_WHY="connected, but wrote to stderr: $M_ERR"
+    [ -n "$changed" ] || M_WHY="${M_WHY:+$M_WHY; }the password had not changed 5 s after the rotation started"
     if ! wait_rotation; then
         M_WHY="${M_WHY:+$M_WHY; }the rotation did not finish within 10 s"
     fi
@@ -295,8 +310,6 @@ matrix_write() {
     mkdir -p "$(dirname "$MATRIX_OUT")"
     libpq_version=$(matrix_pkg_version libpq5)
     {
-        echo "# herokupq: real client matrix"
-        echo
         echo "Written by \`tests/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-$(uname -s)}"), libpq5 ${libpq_version:-?}."
         echo
         echo "- **stale credentials**: the client's own connection string is \`postgres://app_user:stale@127.0.0.1:PORT/app_db?sslmode=disable\`;"
@@ -308,8 +321,14 @@ matrix_write() {
         echo "|---|---|---|---|"
         for id in "${MATRIX_CLIENTS[@]}"; do
             label=${MATRIX_NAME[$id]}
-            version=$(matrix_pkg_version "${MATRIX_PKG[$id]}")
-            [ -n "$version" ] && label+=" (${MATRIX_PKG[$id]} $version)"
+            case $id in
+                psql | pg_dump | pgbench | pg_isready)
+                    version=$("$id" --version 2>/dev/null | sed -nE '1s/.*\(PostgreSQL\) ([^ ]+).*/PostgreSQL \1/p')
+                    [ -n "$version" ] && label+=" ($version)" ;;
+                *)
+                    version=$(matrix_pkg_version "${MATRIX_PKG[$id]}")
+                    [ -n "$version" ] && label+=" (${MATRIX_PKG[$id]} $version)" ;;
+            esac
             via=${MATRIX_VIA[$id]}
             [ "$id" = psycopg3 ] && [ -n "${MATRIX_PSYCOPG_IMPL:-}" ] && via+=" (pq impl: $MATRIX_PSYCOPG_IMPL)"
             mark_s=❌ mark_r=❌
@@ -323,12 +342,12 @@ matrix_write() {
                 local why
                 if [ $check = stale ]; then why=${MATRIX_STALE[$id]:-not run}; else why=${MATRIX_ROTATION[$id]:-not run}; fi
                 [ "$why" = ok ] && continue
-                [ -z "$any" ] && { echo; echo "## Failures"; echo; any=1; }
+                [ -z "$any" ] && { echo; echo "**Failures**"; echo; any=1; }
                 echo "- **${MATRIX_NAME[$id]}**, $([ $check = stale ] && echo "stale credentials" || echo "after rotation"): $why"
             done
         done
         echo
-        echo "## Notes"
+        echo "**Notes**"
         echo
         echo "- pg_isready: \`PQping\` calls a server that answers with an authentication error \"accepting\", so"
         echo "  the stale string proves little; its row also requires \`pg_isready -h 127.0.0.1 -p 1\` (nothing"

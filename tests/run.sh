@@ -84,6 +84,24 @@ rotate() { # order delay_ms: prints the new URL
         python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])'
 }
 
+# shellcheck source=tests/matrix.sh
+source "$ROOT/tests/matrix.sh"
+MATRIX_OUT=$ROOT/build/client-matrix.md
+
+# The README's client table is this run's: replace what stands between its markers.
+update_readme_matrix() {
+    python3 - "$ROOT/README.md" "$MATRIX_OUT" <<'PY_EOF'
+import re, sys
+readme, table = sys.argv[1], open(sys.argv[2]).read().strip()
+text = open(readme).read()
+begin, end = "<!-- client-matrix: begin (written by tests/run.sh) -->", "<!-- client-matrix: end -->"
+if begin in text and end in text:
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    open(readme, "w").write(head + begin + "\n" + table + "\n" + end + tail)
+PY_EOF
+}
+
 # --- 1. psql with no arguments reaches the app's database over SSL -------------------------------
 t_psql_no_args() {
     run shim PGSSLMODE=disable "${PSQL[@]}" -c "$WHOAMI"
@@ -110,9 +128,21 @@ t_entry_points() {
 }
 
 # --- 3. rotation: the password changes, the config var follows 2 s later ------------------------
+# Until the first half of a rotation is done (the password, or the var).
+wait_first_half() {
+    local field=db_updated
+    [ "$1" = var-first ] && field=var_updated
+    for _ in $(seq 1 50); do
+        api GET /rotate/status | grep -q "\"$field\": true" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 t_rotation() {
     local order=$1 url
     url=$(rotate "$order" 2000)
+    wait_first_half "$order"
     run shim HEROKUPQ_LOG=warn "${PSQL[@]}" -c "$WHOAMI"
     wait_rotation
     if [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && [ -z "$ERR" ]; then pass "rotation ($order, 2 s apart): a new connection succeeds and the program sees no error"
@@ -369,6 +399,8 @@ main() {
     t_target
     t_pass_through
     t_netrc
+    matrix_run
+    update_readme_matrix
     t_no_secrets
     echo
     echo "$PASSED passed, $FAILED failed"
