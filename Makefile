@@ -64,7 +64,7 @@ $(BUILD)/libs/lib%.so: tests/libs/%.c
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -shared -fPIC $< -o $@ \
 	    $(shell pkg-config --libs libpq)
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(PROG_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
 test: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
 #include "real.h"
 
@@ -58,8 +59,9 @@ void *hpq_dlsym_override(void *handle, const char *name, const void *caller,
     for (unsigned i = 0; i < n_exports && !mine; i++)
         if (strcmp(exports[i].name, name) == 0)
             mine = exports[i].fn;
-    /* The shim's own lookups (binding the real libpq) must see libpq. */
-    if (!mine || same_object(caller, mine))
+    /* The shim's own lookups (binding the real libpq) must see libpq; and
+     * with the shim off, a program gets exactly what libc gives it. */
+    if (!mine || same_object(caller, mine) || !hpq_config()->enabled)
         return NULL;
     void *theirs = hpq_real_dlsym()(handle, name);
     if (!theirs || same_object(theirs, mine))

@@ -3,8 +3,9 @@
  * ctypes (Debian's psycopg 3), and any program that dlopens libpq and asks
  * dlsym(handle, "PQconnectStart"), get libpq's own function: LD_PRELOAD only
  * changes what the dynamic linker binds, not what a handle lookup returns. The
- * shim exports dlsym too: a lookup of one of its interposed names in an
- * explicit handle that defines it returns the shim's function instead, and
+ * shim exports dlsym too: when the shim is on, a lookup of one of its
+ * interposed names in an explicit handle that defines it returns the shim's
+ * function instead, and
  * remembers that handle's libpq for calls that arrive from code with no libpq
  * of its own (libffi). Every other lookup goes to libc's dlsym unchanged. */
 #ifndef HPQ_DLSYM_H

@@ -24,7 +24,7 @@ run_unit() {
     local bin out
     for bin in "$ROOT"/build/tests/*; do
         [ -x "$bin" ] || continue
-        out=$("$bin" 2>&1)
+        out=$(cd "$ROOT" && "$bin" 2>&1)
         local ok bad
         ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
         bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
