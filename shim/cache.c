@@ -29,7 +29,8 @@ static struct {
     unsigned long fetches; /* completed fetches: lets waiters see one has ended */
     long long next_fetch_at;
     unsigned backoff_step;
-    char error[256]; /* why the last fetch failed */
+    bool fetch_failed; /* the last fetch failed, for the reason in error */
+    char error[256];
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
@@ -106,6 +107,7 @@ static void fetch_locked(const struct hpq_config *cfg)
     char *url = hpq_source_fetch(cfg, err, sizeof err);
     pthread_mutex_lock(&cache.lock);
     long long now = hpq_now_ms();
+    cache.fetch_failed = !url;
     if (url) {
         store(url, now);
     } else {
@@ -131,14 +133,19 @@ char *hpq_cache_get(const struct hpq_config *cfg, char *err, size_t errlen)
     pthread_mutex_lock(&cache.lock);
     long long now = hpq_now_ms();
     if (!fresh(cfg, now)) {
-        if (cache.fetching)
+        bool fetched_here = false;
+        if (cache.fetching) {
             wait_for_fetch();
-        else if (now >= cache.next_fetch_at)
+        } else if (now >= cache.next_fetch_at) {
             fetch_locked(cfg);
-        else if (!cache.url)
-            hpq_log(HPQ_DEBUG, "not asking the API again yet after: %s", cache.error);
-        if (!fresh(cfg, hpq_now_ms()) && cache.url)
-            hpq_log(HPQ_WARN, "using the last good database URL: %s", cache.error);
+            fetched_here = true;
+        } else {
+            hpq_log(HPQ_DEBUG, "not asking the API again for %lld ms (back-off)",
+                    cache.next_fetch_at - now);
+        }
+        /* Said once per failed fetch, by the thread that made it. */
+        if (fetched_here && cache.fetch_failed && cache.url)
+            hpq_log(HPQ_WARN, "using the last good database URL until the API answers");
     }
     char *url = copy_or_error(err, errlen);
     pthread_mutex_unlock(&cache.lock);
