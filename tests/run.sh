@@ -197,6 +197,22 @@ api_failure_case() { # name expected-log-pattern setup-env...
     api POST /fault/clear >/dev/null
 }
 
+# A process that resolved the URL once keeps working when the API fails later.
+t_last_good_url() {
+    rm -f "$WORK/go.lastgood"
+    ( sleep 1; api POST /fault '{"status": 503, "count": -1}' >/dev/null; touch "$WORK/go.lastgood" ) &
+    run shim HEROKUPQ_TTL=0 HEROKUPQ_LOG=warn "$CONNECT" -w "$WORK/go.lastgood" -t 4 \
+        "$(fallback_conninfo | sed 's/app_db/no_such_db/')"
+    wait
+    api POST /fault/clear >/dev/null
+    local ok warned
+    ok=$(grep -c '^ok user=app_user db=app_db ssl=t$' <<<"$OUT")
+    warned=$(grep -c 'herokupq: warn: using the last good database URL' <<<"$ERR")
+    if [ "$RC" = 0 ] && [ "$ok" = 4 ] && [ "$warned" = 1 ] && grep -q '^herokupq: error: .*503' <<<"$ERR"; then
+        pass "the API failing after a first answer: the last good URL is used, one error and one warning line"
+    else fail "last good URL" "rc=$RC ok=$ok warned=$warned out=$OUT" "$ERR"; fi
+}
+
 t_api_failures() {
     api_failure_case "401 (bad token)" "401 unauthorized" HEROKU_API_KEY=HRKU-not-a-token
     api_failure_case "403 (no access)" "403 forbidden" HEROKU_API_KEY="$HPQ_FORBIDDEN_TOKEN"
@@ -395,6 +411,7 @@ main() {
     t_fork
     t_constructor
     t_exports
+    t_last_good_url
     t_api_failures
     t_target
     t_pass_through
