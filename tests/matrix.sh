@@ -251,16 +251,24 @@ matrix_expect() { # the exact output wanted, and status 0
     fi
 }
 
+# Record one check of client id in the results array named $1, from $M_WHY.
+matrix_record() { # results-array id pass-text fail-label
+    local -n results=$1
+    if [ -z "$M_WHY" ]; then
+        results[$2]=ok
+        pass "$3"
+    else
+        results[$2]=$(matrix_oneline "$M_WHY")
+        fail "$4" "${results[$2]}"
+    fi
+}
+
 matrix_stale() {
     local id=$1 name=${MATRIX_NAME[$1]}
     matrix_try "$id" "$(matrix_stale_url)"
-    if [ -z "$M_WHY" ]; then
-        MATRIX_STALE[$id]=ok
-        pass "matrix: $name with stale credentials and sslmode=disable in its connection string reaches the app's database over SSL"
-    else
-        MATRIX_STALE[$id]=$(matrix_oneline "$M_WHY")
-        fail "matrix: $name, stale credentials" "${MATRIX_STALE[$id]}"
-    fi
+    matrix_record MATRIX_STALE "$id" \
+        "matrix: $name with stale credentials and sslmode=disable in its connection string reaches the app's database over SSL" \
+        "matrix: $name, stale credentials"
 }
 
 # A rotation (password now, config var 2 s later); the client right away.
@@ -275,10 +283,7 @@ matrix_rotation() {
     # The database's password must have changed before the client starts, or
     # it could still get in with the old one and the retry would go untested.
     local changed=
-    for _ in $(seq 1 50); do
-        api GET /rotate/status | grep -q '"db_updated": true' && { changed=1; break; }
-        sleep 0.1
-    done
+    wait_first_half db-first && changed=1
     matrix_try "$id" "$(matrix_stale_url)" HEROKUPQ_LOG=warn
     [ -z "$M_WHY" ] && [ -n "$M_ERR" ] && M_WHY="connected, but wrote to stderr: $M_ERR"
     [ -n "$changed" ] || M_WHY="${M_WHY:+$M_WHY; }the password had not changed 5 s after the rotation started"
@@ -292,13 +297,9 @@ matrix_rotation() {
         ROTATED_PWS+=("$pw")
     fi
     grep -q '"error": null' <<<"$status" || M_WHY="${M_WHY:+$M_WHY; }rotation failed: $status"
-    if [ -z "$M_WHY" ]; then
-        MATRIX_ROTATION[$id]=ok
-        pass "matrix: $name right after a rotation (db-first, 2 s): connects, no error output"
-    else
-        MATRIX_ROTATION[$id]=$(matrix_oneline "$M_WHY")
-        fail "matrix: $name, after rotation" "${MATRIX_ROTATION[$id]}"
-    fi
+    matrix_record MATRIX_ROTATION "$id" \
+        "matrix: $name right after a rotation (db-first, 2 s): connects, no error output" \
+        "matrix: $name, after rotation"
 }
 
 matrix_pkg_version() {

@@ -5,28 +5,16 @@
 
 psycopg2.connect(dsn, async_=True), then the documented loop: conn.poll() and a
 select() on conn.fileno() until POLL_OK, for the connection and then for one
-asynchronous query. Prints exactly one line:
-    ok user=<current_user> db=<current_database> ssl=<t|f>
-    error <message on one line>        (and exits 1)
+asynchronous query. Prints one line (see whoami.py).
 """
 import select
 import sys
 import time
 
-WHOAMI = ("SELECT current_user, current_database(), ssl "
-          "FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+from whoami import QUERY, run
+
 # libpq applies connect_timeout only in its blocking connect; bound the loop here.
 TIMEOUT_S = 30
-
-
-def one_line(text):
-    return " ".join(str(text).split()) or "(no message)"
-
-
-def flag(value):
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return "t" if str(value).lower() in ("t", "true", "1", "on", "yes") else "f"
 
 
 def wait(conn, psycopg2, extensions):
@@ -47,34 +35,19 @@ def wait(conn, psycopg2, extensions):
         select.select(rlist, wlist, [], left)
 
 
-def main():
-    dsn = sys.argv[1] if len(sys.argv) > 1 else ""
+def connect_and_query(dsn):
+    import psycopg2
+    from psycopg2 import extensions
+    conn = psycopg2.connect(dsn, async_=True)
     try:
-        import psycopg2
-        from psycopg2 import extensions
-    except ImportError as exc:
-        print(f"error psycopg2 is not installed (Debian package python3-psycopg2): {one_line(exc)}")
-        return 1
-    conn = None
-    try:
-        conn = psycopg2.connect(dsn, async_=True)
         wait(conn, psycopg2, extensions)
         cur = conn.cursor()
-        cur.execute(WHOAMI)
+        cur.execute(QUERY)
         wait(conn, psycopg2, extensions)
-        row = cur.fetchone()
-    except Exception as exc:  # psycopg2.Error, and anything unexpected
-        print(f"error {one_line(exc)}")
-        return 1
+        return cur.fetchone()
     finally:
-        if conn is not None:
-            conn.close()
-    if row is None:
-        print("error the query returned no row")
-        return 1
-    print(f"ok user={row[0]} db={row[1]} ssl={flag(row[2])}")
-    return 0
+        conn.close()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(connect_and_query, "python3-psycopg2"))
