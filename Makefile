@@ -17,7 +17,7 @@ SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ld
 SHIM_SRC  := $(wildcard shim/*.c)
 SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 
-.PHONY: all test unit demo clean
+.PHONY: all test test-build unit demo clean
 all: $(LIB)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
@@ -67,10 +67,15 @@ $(BUILD)/libs/lib%.so: tests/libs/%.c
 unit: $(UNIT_BIN) $(PROG_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
-test: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN)
+# On a fresh machine `make test` first installs what it needs (nothing, if present).
+test:
+	scripts/install-deps.sh --tests
+	$(MAKE) --no-print-directory test-build
 	tests/run.sh
 
-demo: 
+test-build: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN)
+
+demo:
 	scripts/demo.sh
 
 clean:

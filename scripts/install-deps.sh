@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install the Debian/Ubuntu packages herokupq needs to build, test and demo.
-#   scripts/install-deps.sh          install whatever is missing (needs root or sudo)
-#   scripts/install-deps.sh --list   print the package names
+# Install the Debian/Ubuntu packages herokupq needs.
+#   scripts/install-deps.sh [--tests]          install whatever is missing (root or sudo)
+#   scripts/install-deps.sh [--tests] --list   print the package names
+# Without --tests: what building and `make demo` need; with it, also the tests'.
 set -euo pipefail
 
 PACKAGES=(
@@ -9,13 +10,23 @@ PACKAGES=(
     libpq-dev                      # libpq's headers (the shim never links libpq)
     libcurl4-openssl-dev           # libcurl's headers; libcurl4 is loaded at run time
     libcjson-dev                   # cJSON
-    libcmocka-dev                  # unit tests
-    postgresql                     # the tests' and demo's local database, and psql
+    postgresql                     # the local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
+)
+TEST_PACKAGES=(
+    libcmocka-dev                  # unit tests
     python3-psycopg2 python3-psycopg ruby-pg php-cli php-pgsql libdbd-pg-perl patchelf  # client matrix
 )
 
-if [ "${1:-}" = --list ]; then
+list=
+for arg in "$@"; do
+    case $arg in
+        --tests) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+        --list) list=1 ;;
+        *) echo "usage: $0 [--tests] [--list]" >&2; exit 2 ;;
+    esac
+done
+if [ -n "$list" ]; then
     echo "${PACKAGES[@]}"
     exit 0
 fi
