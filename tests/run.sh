@@ -294,7 +294,8 @@ threads_during_rotation() { # order delay_ms max_requests
     for _ in $(seq 1 100); do grep -q '^warm' "$WORK/threads.out" && break; sleep 0.1; done
     api_reset
     rotate "$1" "$2" >/dev/null
-    [ "$2" = 0 ] && wait_rotation
+    # The password has changed before the threads start: they must retry.
+    if [ "$2" = 0 ]; then wait_rotation; else wait_first_half "$1"; fi
     touch "$go"
     wait "$pid"
     RC=$?
