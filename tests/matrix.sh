@@ -311,7 +311,7 @@ matrix_write() {
     mkdir -p "$(dirname "$MATRIX_OUT")"
     libpq_version=$(matrix_pkg_version libpq5)
     {
-        echo "Written by \`tests/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-$(uname -s)}"), libpq5 ${libpq_version:-?}."
+        echo "Written by \`tests/run.sh\` on $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-$(uname -s)}"), libpq5 ${libpq_version:-?}."
         echo
         echo "- **stale credentials**: the client's own connection string is \`postgres://app_user:stale@127.0.0.1:PORT/app_db?sslmode=disable\`;"
         echo "  through the shim it must reach the app's database over SSL (the server rejects TCP without SSL)."
