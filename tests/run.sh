@@ -347,6 +347,23 @@ t_async() {
     ROTATED_PWS+=("$CURRENT_PW")
 }
 
+# --- PQreset cannot repair a rotated connection, but it makes the next one quick -------------------
+t_reset() {
+    rm -f "$WORK/go.reset"
+    ( sleep 1; rotate together 0 >/dev/null; wait_rotation; touch "$WORK/go.reset" ) &
+    run shim HEROKUPQ_LOG=info "$ROOT/build/progs/reset_client" "$WORK/go.reset"
+    wait
+    if [ "$RC" = 0 ] && [ "$(sed -n 1p <<<"$OUT")" = "first ok" ] &&
+        sed -n 2p <<<"$OUT" | grep -q '^reset error .*28P01' &&
+        [ "$(sed -n 3p <<<"$OUT")" = "new ok" ] &&
+        grep -q 'herokupq: info: a connection failed, the credentials or database are gone' <<<"$ERR" &&
+        ! grep -q 'attempt 1 failed' <<<"$ERR"; then
+        pass "PQreset after a rotation fails as libpq reports it; the next new connection gets the new URL at once"
+    else fail "PQreset after a rotation" "rc=$RC out=$OUT" "$ERR"; fi
+    CURRENT_PW=$(api GET /rotate/status | python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')
+    ROTATED_PWS+=("$CURRENT_PW")
+}
+
 # --- fork, constructors, the loader ----------------------------------------------------------------
 t_fork() {
     api POST /fault '{"delay_ms": 2000, "count": 1}' >/dev/null
@@ -409,6 +426,7 @@ main() {
     for u in "${ROTATED_URLS[@]}"; do ROTATED_PWS+=("$(sed 's|.*://[^:]*:\([^@]*\)@.*|\1|' <<<"$u")"); done
     t_threads_during_rotation
     t_async
+    t_reset
     t_fork
     t_constructor
     t_exports
