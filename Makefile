@@ -17,7 +17,7 @@ SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ld
 SHIM_SRC  := $(wildcard shim/*.c)
 SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 
-.PHONY: all test test-build unit demo clean
+.PHONY: all test test-build unit demo clean readme-matrix
 all: $(LIB)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
@@ -80,3 +80,9 @@ demo:
 
 clean:
 	rm -rf $(BUILD)
+
+# The README's client table is a person's choice to refresh, from the last
+# `make test` (which writes build/client-matrix.md and never touches README.md).
+readme-matrix:
+	@test -f $(BUILD)/client-matrix.md || { echo "run make test first" >&2; exit 1; }
+	scripts/readme-matrix.sh README.md $(BUILD)/client-matrix.md

@@ -10,20 +10,17 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 scripts/install-deps.sh
 make --no-print-directory -s all
 
+# shellcheck source=tests/lib.sh
+source tests/lib.sh
+hpq_clean_env
 WORK=$(mktemp -d /tmp/herokupq-demo.XXXXXX)
 chmod 755 "$WORK"
-trap 'scripts/testenv.sh down "$WORK/env" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-scripts/testenv.sh up "$WORK/env" 2>/dev/null
-# shellcheck disable=SC1091
-source "$WORK/env/env"
+trap 'hpq_env_down "$WORK/env"; rm -rf "$WORK"' EXIT
+hpq_env_up "$WORK/env" 2>/dev/null
 
 export LD_PRELOAD=$ROOT/build/libherokupq.so
 export HEROKU_APP=$HPQ_APP HEROKU_API_KEY=$HPQ_TOKEN HEROKU_HOST=$HPQ_API_URL
 export HEROKUPQ_CAFILE=$HPQ_CAFILE HEROKUPQ_LOG=info
-unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE DATABASE_URL
-
-api() { curl -sS -X "$1" ${3:+-d "$3"} "$HPQ_API_CONTROL$2"; }
-requests() { api GET /requests | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
 whoami() {
     psql -X -c "SELECT current_user, current_database(), inet_server_port() AS port,
                        ssl, version AS tls
@@ -47,4 +44,4 @@ start=$(date +%s%N)
 psql -X "$DATABASE_URL" -c "SELECT current_user, 'connected after rotation' AS result"
 echo "connected in $(( ($(date +%s%N) - start) / 1000000 )) ms, no error reached psql"
 
-say "Heroku Platform API requests made by the whole demo: $(requests)"
+say "Heroku Platform API requests made by the whole demo: $(api_count)"

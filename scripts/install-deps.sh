@@ -13,10 +13,13 @@ PACKAGES=(
     postgresql                     # the local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
 )
+HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_PACKAGES=(
     libcmocka-dev                  # unit tests
-    python3-psycopg2 python3-psycopg ruby-pg php-cli php-pgsql libdbd-pg-perl patchelf  # client matrix
 )
+# The client matrix's packages, from its one list.
+# shellcheck disable=SC2207
+TEST_PACKAGES+=($(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/list" | cut -d'|' -f2 | tr ' ' '\n' | sort -u))
 
 list=
 for arg in "$@"; do
@@ -42,4 +45,5 @@ sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt run (a second checkout's tests) may hold dpkg's lock: wait for it.
+"${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null

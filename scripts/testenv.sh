@@ -20,8 +20,9 @@ DB_NAME=app_db
 
 # Nothing from the caller's environment may steer our own tools: no libpq
 # settings, and above all not the herokupq shim itself.
-while read -r name; do unset "$name"; done < <(compgen -e | grep '^PG' || true)
-unset LD_PRELOAD
+# shellcheck source=tests/lib.sh
+source "$(dirname "$HERE")/tests/lib.sh"
+hpq_clean_env
 
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -129,6 +129,8 @@ class State:
         self.remaining = INITIAL_RATE_LIMIT
         self.fault = None
         self.rotation = {"done": True}
+        self.passwords = []  # every password a config var has held: tests scan logs for them
+        self.note_passwords(self.vars)
 
     def log(self, message):
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -168,8 +170,20 @@ class State:
         with self.lock:
             return dict(self.vars)
 
+    def note_passwords(self, values):
+        """Remember the password of every URL among values. Caller holds the lock
+        (or is the constructor)."""
+        for value in values.values():
+            try:
+                password = urlsplit(value).password if isinstance(value, str) else None
+            except ValueError:
+                password = None
+            if password and unquote(password) not in self.passwords:
+                self.passwords.append(unquote(password))
+
     def merge_vars(self, changes):
         with self.lock:
+            self.note_passwords(changes)
             for name, value in changes.items():
                 if value is None:
                     self.vars.pop(name, None)
@@ -324,7 +338,7 @@ class ControlHandler(Handler):
 
     def do_GET(self):
         self.dispatch({"/requests": control_requests, "/rotate/status": control_rotate_status,
-                       "/config-vars": control_get_vars})
+                       "/config-vars": control_get_vars, "/secrets": control_secrets})
 
     def do_POST(self):
         self.dispatch({"/reset": control_reset, "/config-vars": control_set_vars,
@@ -353,6 +367,11 @@ class ControlHandler(Handler):
 def control_requests(state, _body):
     with state.lock:
         return {"count": len(state.requests), "requests": [dict(r) for r in state.requests]}
+
+
+def control_secrets(state, _body):
+    with state.lock:
+        return {"passwords": list(state.passwords)}
 
 
 def control_reset(state, _body):
@@ -432,6 +451,7 @@ def control_rotate(state, body):
         if not isinstance(state.vars.get(var), str):
             raise ControlError(409, f"config var {var} is not set")
         role, url, password = rotated_url(state.vars[var])
+        state.note_passwords({var: url})
         state.rotation = {"done": False, "order": order, "var": var, "password": password,
                           "url": url, "db_updated": False, "var_updated": False,
                           "error": None}

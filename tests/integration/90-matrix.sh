@@ -1,10 +1,8 @@
 # shellcheck shell=bash
-# The real client matrix, sourced by tests/run.sh (it uses run.sh's run, shim,
-# pass, fail, api, rotate, wait_rotation, $WORK, $ROOT, $HPQ_*, $WHOAMI and
-# updates $CURRENT_PW and $ROTATED_PWS after each rotation it makes).
+# The real client matrix (the clients are listed in tests/clients/list).
 #
-# Every client below (real programs, the drivers of Python, Ruby, PHP and Perl
-# as Debian 12 packages them, and a C program that only dlopens libpq) gets two
+# Every client (real programs, the drivers of Python, Ruby, PHP and Perl as
+# Debian 12 packages them, and a C program that only dlopens libpq) gets two
 # checks, each counted with pass/fail:
 #   stale credentials  its own connection string names the database with a
 #                      stale password and sslmode=disable; through the shim it
@@ -18,12 +16,8 @@
 # it connected at all.
 #
 # A client whose package is missing fails both checks, saying which package.
-# The results also go to a Markdown table in $MATRIX_OUT.
-#
-#   matrix_run       makes the private copy of libpq, runs every client's two
-#                    checks, writes the table. Call it after the other rotation
-#                    tests and before the secrets scan (t_no_secrets), so the
-#                    passwords of its rotations are in ROTATED_PWS.
+# The results also go to a Markdown table in $MATRIX_OUT (build/, never the
+# README: `make readme-matrix` copies it there when a person chooses to).
 
 MATRIX_OUT=${MATRIX_OUT:-$ROOT/build/client-matrix.md}
 # Debian's interpreters, which the Debian packages below go with (never a
@@ -39,53 +33,27 @@ MATRIX_OK="ok user=app_user db=app_db ssl=t"
 MATRIX_PRIVATE= # the private renamed copy of libpq, made by matrix_setup
 MATRIX_PRIVATE_NOTE=
 
-MATRIX_CLIENTS=(psql pg_dump pgbench pg_isready psycopg2_sync psycopg2_async psycopg3 ruby_pg
-    php_pgsql perl_dbd_pg dlopen_local dlopen_global private_local private_global two_copies)
-
-declare -gA MATRIX_NAME=(
-    [psql]="psql" [pg_dump]="pg_dump" [pgbench]="pgbench" [pg_isready]="pg_isready"
-    [psycopg2_sync]="psycopg2 (sync)" [psycopg2_async]="psycopg2 (async)" [psycopg3]="psycopg 3"
-    [ruby_pg]="Ruby pg" [php_pgsql]="PHP pgsql" [perl_dbd_pg]="Perl DBD::Pg"
-    [dlopen_local]="dlopen, RTLD_LOCAL" [dlopen_global]="dlopen, RTLD_GLOBAL"
-    [private_local]="private renamed copy, RTLD_LOCAL"
-    [private_global]="private renamed copy, RTLD_GLOBAL"
-    [two_copies]="two copies in one process"
-)
-# The libpq entry point each one connects through (checked with a tracing
-# preload when this was written; see the notes under the table).
-declare -gA MATRIX_VIA=(
-    [psql]="PQconnectdbParams" [pg_dump]="PQconnectdbParams" [pgbench]="PQconnectdbParams"
-    [pg_isready]="PQpingParams"
-    [psycopg2_sync]="PQconnectdb" [psycopg2_async]="PQconnectStart + PQconnectPoll"
-    [psycopg3]="PQconnectStart + PQconnectPoll, dlsym via ctypes"
-    [ruby_pg]="PQconnectStart + PQconnectPoll"
-    [php_pgsql]="PQconnectdb, from an extension loaded RTLD_DEEPBIND"
-    [perl_dbd_pg]="PQconnectdb"
-    [dlopen_local]="dlsym(dlopen(libpq.so.5, RTLD_LOCAL)): PQconnectdb"
-    [dlopen_global]="dlsym(dlopen(libpq.so.5, RTLD_GLOBAL)): PQconnectdb"
-    [private_local]="dlsym on the copy (RTLD_LOCAL): PQconnectdb"
-    [private_global]="dlsym on the copy (RTLD_GLOBAL): PQconnectdb"
-    [two_copies]="dlsym on libpq.so.5 (RTLD_GLOBAL) and on the copy (RTLD_LOCAL): PQconnectdb each"
-)
-# The Debian package that brings each one.
-declare -gA MATRIX_PKG=(
-    [psql]=postgresql-client [pg_dump]=postgresql-client [pgbench]=postgresql-client
-    [pg_isready]=postgresql-client [psycopg2_sync]=python3-psycopg2
-    [psycopg2_async]=python3-psycopg2 [psycopg3]=python3-psycopg [ruby_pg]=ruby-pg
-    [php_pgsql]=php-pgsql [perl_dbd_pg]=libdbd-pg-perl [dlopen_local]=libpq5
-    [dlopen_global]=libpq5 [private_local]=libpq5 [private_global]=libpq5 [two_copies]=libpq5
-)
+# The clients, from the one list (tests/clients/list).
+MATRIX_CLIENTS=()
+declare -gA MATRIX_NAME MATRIX_VIA MATRIX_PKG
+matrix_load() {
+    local id pkg name via
+    while IFS='|' read -r id pkg name via; do
+        [[ -z $id || $id == \#* ]] && continue
+        MATRIX_CLIENTS+=("$id")
+        MATRIX_PKG[$id]=${pkg%% *} MATRIX_NAME[$id]=$name MATRIX_VIA[$id]=$via
+    done <"$ROOT/tests/clients/list"
+}
+matrix_load
 declare -gA MATRIX_STALE MATRIX_ROTATION
 
-matrix_stale_url() { echo "postgres://app_user:stale@127.0.0.1:$HPQ_PG_PORT/app_db?sslmode=disable"; }
 
 # One line, no secret, bounded: for fail messages and the table's notes.
 matrix_oneline() {
     local text=$1 secret
-    for secret in "${HPQ_TOKEN:-}" "${HPQ_FORBIDDEN_TOKEN:-}" "${HPQ_DB_PASSWORD:-}" \
-        "${CURRENT_PW:-}" "${ROTATED_PWS[@]}"; do
+    while IFS= read -r secret; do
         [ -n "$secret" ] && text=${text//"$secret"/•••}
-    done
+    done < <(known_secrets)
     text=$(tr '\n\t' '  ' <<<"$text" | tr -s ' ')
     text=${text# }
     text=${text% }
@@ -265,7 +233,7 @@ matrix_record() { # results-array id pass-text fail-label
 
 matrix_stale() {
     local id=$1 name=${MATRIX_NAME[$1]}
-    matrix_try "$id" "$(matrix_stale_url)"
+    matrix_try "$id" "$(stale_url)"
     matrix_record MATRIX_STALE "$id" \
         "matrix: $name with stale credentials and sslmode=disable in its connection string reaches the app's database over SSL" \
         "matrix: $name, stale credentials"
@@ -273,7 +241,7 @@ matrix_stale() {
 
 # A rotation (password now, config var 2 s later); the client right away.
 matrix_rotation() {
-    local id=$1 name=${MATRIX_NAME[$1]} url status pw
+    local id=$1 name=${MATRIX_NAME[$1]} url status
     url=$(rotate db-first 2000 2>&1)
     if [[ $url != postgres* ]]; then
         MATRIX_ROTATION[$id]=$(matrix_oneline "could not start a rotation: $url")
@@ -284,18 +252,13 @@ matrix_rotation() {
     # it could still get in with the old one and the retry would go untested.
     local changed=
     wait_first_half db-first && changed=1
-    matrix_try "$id" "$(matrix_stale_url)" HEROKUPQ_LOG=warn
+    matrix_try "$id" "$(stale_url)" HEROKUPQ_LOG=warn
     [ -z "$M_WHY" ] && [ -n "$M_ERR" ] && M_WHY="connected, but wrote to stderr: $M_ERR"
     [ -n "$changed" ] || M_WHY="${M_WHY:+$M_WHY; }the password had not changed 5 s after the rotation started"
     if ! wait_rotation; then
         M_WHY="${M_WHY:+$M_WHY; }the rotation did not finish within 10 s"
     fi
     status=$(api GET /rotate/status)
-    pw=$("$MATRIX_PY" -c 'import json,sys; print(json.load(sys.stdin).get("password") or "")' <<<"$status" 2>/dev/null)
-    if [ -n "$pw" ]; then
-        CURRENT_PW=$pw
-        ROTATED_PWS+=("$pw")
-    fi
     grep -q '"error": null' <<<"$status" || M_WHY="${M_WHY:+$M_WHY; }rotation failed: $status"
     matrix_record MATRIX_ROTATION "$id" \
         "matrix: $name right after a rotation (db-first, 2 s): connects, no error output" \
@@ -311,7 +274,7 @@ matrix_write() {
     mkdir -p "$(dirname "$MATRIX_OUT")"
     libpq_version=$(matrix_pkg_version libpq5)
     {
-        echo "Written by \`tests/run.sh\` on $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-$(uname -s)}"), libpq5 ${libpq_version:-?}."
+        echo "Written by \`make test\` (tests/integration/90-matrix.sh) on $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-$(uname -s)}"), libpq5 ${libpq_version:-?}."
         echo
         echo "- **stale credentials**: the client's own connection string is \`postgres://app_user:stale@127.0.0.1:PORT/app_db?sslmode=disable\`;"
         echo "  through the shim it must reach the app's database over SSL (the server rejects TCP without SSL)."
@@ -367,7 +330,7 @@ matrix_write() {
     } >"$MATRIX_OUT"
 }
 
-matrix_run() {
+t_matrix() {
     local id missing
     matrix_setup
     MATRIX_PSYCOPG_IMPL=$("$MATRIX_PY" -c 'import os; os.environ["PSYCOPG_IMPL"] = "python"; import psycopg; print(psycopg.pq.__impl__)' 2>/dev/null)
@@ -390,3 +353,5 @@ matrix_run() {
     matrix_write
     echo "     client matrix: $MATRIX_OUT"
 }
+
+tests t_matrix

@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# fork, constructors, the loader: the library's exports and dependencies.
+
+# --- fork, constructors, the loader ----------------------------------------------------------------
+t_fork() {
+    api POST /fault '{"delay_ms": 2000, "count": 1}' >/dev/null
+    run timeout 60 env LD_PRELOAD="$SHIM" HEROKU_APP="$HPQ_APP" HEROKU_API_KEY="$HPQ_TOKEN" \
+        HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" "$ROOT/build/progs/fork_client" ""
+    api POST /fault/clear >/dev/null
+    if [ "$RC" = 0 ] && [ "$OUT" = $'child ok\nthread ok' ]; then pass "a fork while another thread is inside the shim: the child connects and exits normally"
+    else fail "fork inside the shim" "rc=$RC out=$OUT" "$ERR"; fi
+}
+
+t_constructor() {
+    run shim HPQ_CTOR_CONNINFO="postgres://heroku/" LD_PRELOAD="$SHIM $ROOT/build/libs/libctor_connect.so" true
+    if [ "$RC" = 0 ] && [ "$OUT" = "ctor ok ssl=t" ]; then pass "a connection from another library's constructor goes through the shim"
+    else fail "connect from a constructor" "rc=$RC out=$OUT" "$ERR"; fi
+}
+
+t_exports() {
+    local names deps
+    names=$(nm -D --defined-only "$SHIM" | awk '{print $3}' | sort | tr '\n' ' ')
+    deps=$(readelf -d "$SHIM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    local expected="PQconnectPoll PQconnectStart PQconnectStartParams PQconnectdb PQconnectdbParams PQfinish PQping PQpingParams PQreset PQresetPoll PQresetStart PQsetdbLogin dlopen dlsym "
+    if [ "$names" = "$expected" ] && ! grep -q libpq <<<"$deps"; then pass "exports only the interposed names; no libpq (nor libcurl) dependency: $deps"
+    else fail "exports" "names: $names" "deps: $deps"; fi
+    run env LD_PRELOAD="$SHIM" "$ROOT/build/progs/rtld_next"
+    if [ "$(basename "$OUT")" = libherokupq.so ]; then pass "dlsym(RTLD_NEXT) still answers relative to its caller"
+    else fail "dlsym(RTLD_NEXT)" "got $OUT"; fi
+}
+
+tests t_fork t_constructor t_exports
