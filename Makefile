@@ -74,6 +74,7 @@ test:
 	tests/run.sh
 
 test-build: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN)
+	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls
 
 demo:
 	scripts/demo.sh

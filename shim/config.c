@@ -1,6 +1,5 @@
 /* config.c — see config.h. */
 #include "config.h"
-#include "fork.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -170,12 +169,7 @@ static pthread_once_t process_config_once = PTHREAD_ONCE_INIT;
 
 static const char *process_getenv(const char *name) { return getenv(name); }
 
-static void load_process_config(void)
-{
-    hpq_config_parse(&process_config, process_getenv);
-    if (process_config.enabled)
-        hpq_fork_guard();
-}
+static void load_process_config(void) { hpq_config_parse(&process_config, process_getenv); }
 
 const struct hpq_config *hpq_config(void)
 {

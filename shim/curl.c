@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "libc.h"
 #include "log.h"
 
 #define HPQ_CURL_SONAME "libcurl.so.4"
@@ -13,7 +14,8 @@ static struct hpq_curl curl_table;
 static const struct hpq_curl *loaded;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-#define BIND(field, name) (*(void **)&curl_table.field = dlsym(h, (name)), curl_table.field != NULL)
+#define BIND(field, name)                                                                   \
+    (*(void **)&curl_table.field = hpq_real_dlsym()(h, (name)), curl_table.field != NULL)
 
 static bool bind_all(void *h)
 {
@@ -31,12 +33,13 @@ static bool bind_all(void *h)
 static void load(void)
 {
     /* RTLD_LOCAL: libcurl's symbols must not become visible to the program. */
-    void *h = dlopen(HPQ_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *h = hpq_real_dlopen()(HPQ_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         hpq_log(HPQ_ERROR, "cannot load %s (install libcurl4): %s", HPQ_CURL_SONAME, dlerror());
         return;
     }
-    CURLcode (*global_init)(long flags) = (CURLcode(*)(long))dlsym(h, "curl_global_init");
+    CURLcode (*global_init)(long flags) =
+        (CURLcode(*)(long))hpq_real_dlsym()(h, "curl_global_init");
     if (!global_init || !bind_all(h) || !curl_table.version_info(CURLVERSION_NOW)) {
         hpq_log(HPQ_ERROR, "%s lacks a function the shim needs (libcurl 7.84 or later is required)",
                 HPQ_CURL_SONAME);

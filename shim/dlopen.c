@@ -5,35 +5,15 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "dlsym.h"
+#include "fork.h"
 #include "log.h"
 
 #define MAX_PHDRS 64
 #define MAX_DYN 512
-
-static hpq_dlopen_fn real_dlopen;
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
-
-static void find_real_dlopen(void) { *(void **)&real_dlopen = hpq_libc_function("dlopen"); }
-
-static void *no_object(const char *file, int flags)
-{
-    (void)file;
-    (void)flags;
-    return NULL;
-}
-
-hpq_dlopen_fn hpq_real_dlopen(void)
-{
-    pthread_once(&real_once, find_real_dlopen);
-    return real_dlopen ? real_dlopen : no_object;
-}
 
 static bool read_at(int fd, void *buf, size_t len, off_t off)
 {
@@ -104,7 +84,7 @@ int hpq_elf_needs_libpq(const char *path)
 
 int hpq_dlopen_flags(const char *file, int flags)
 {
-    if (!(flags & RTLD_DEEPBIND) || !file || !strchr(file, '/') || !hpq_config()->enabled ||
+    if (!(flags & RTLD_DEEPBIND) || !file || !strchr(file, '/') || !hpq_shim_on() ||
         !hpq_elf_needs_libpq(file))
         return flags;
     hpq_log(HPQ_DEBUG, "loading %s without RTLD_DEEPBIND, so that its libpq calls reach the shim",

@@ -11,10 +11,6 @@
 /* The flags to pass to libc's dlopen for file. */
 int hpq_dlopen_flags(const char *file, int flags);
 
-/* libc's dlopen. */
-typedef void *(*hpq_dlopen_fn)(const char *file, int flags);
-hpq_dlopen_fn hpq_real_dlopen(void);
-
 /* Whether the ELF file at path names a libpq among its DT_NEEDED entries.
  * Exposed for the unit tests. */
 int hpq_elf_needs_libpq(const char *path);

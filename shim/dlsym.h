@@ -20,12 +20,4 @@ struct hpq_export {
 void *hpq_dlsym_override(void *handle, const char *name, const void *caller,
                          const struct hpq_export *exports, unsigned n_exports);
 
-/* libc's function of that name, found with dlvsym: asking dlsym would ask the
- * shim. NULL (logged) if there is none. */
-void *hpq_libc_function(const char *name);
-
-/* libc's dlsym. */
-typedef void *(*hpq_dlsym_fn)(void *handle, const char *name);
-hpq_dlsym_fn hpq_real_dlsym(void);
-
 #endif

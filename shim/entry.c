@@ -7,6 +7,7 @@
 #include "dlopen.h"
 #include "dlsym.h"
 #include "intercept.h"
+#include "libc.h"
 #include "real.h"
 
 #define HPQ_EXPORT __attribute__((visibility("default")))

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "cache.h"
+#include "config.h"
 #include "conns.h"
 #include "log.h"
 #include "real.h"
@@ -36,4 +37,10 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 static void register_handlers(void) { pthread_atfork(prepare, parent, child); }
 
-void hpq_fork_guard(void) { pthread_once(&registered, register_handlers); }
+bool hpq_shim_on(void)
+{
+    if (!hpq_config()->enabled)
+        return false;
+    pthread_once(&registered, register_handlers);
+    return true;
+}

@@ -9,7 +9,11 @@
 #ifndef HPQ_FORK_H
 #define HPQ_FORK_H
 
-/* Register the handlers (once; called on the shim's first use). */
-void hpq_fork_guard(void);
+#include <stdbool.h>
+
+/* Whether the shim is on (the config's enabled). The first time it is, the
+ * handlers are registered: the policy files ask this instead of the config, so
+ * a process with the shim off never has them. */
+bool hpq_shim_on(void);
 
 #endif

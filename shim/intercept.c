@@ -12,6 +12,7 @@
 #include "config.h"
 #include "connect.h"
 #include "conns.h"
+#include "fork.h"
 #include "log.h"
 #include "real.h"
 #include "rewrite.h"
@@ -78,7 +79,7 @@ static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *
 }
 
 /* The policy applies to the outermost call on this thread, when the shim is on. */
-static bool outermost(void) { return depth == 0 && hpq_config()->enabled; }
+static bool outermost(void) { return depth == 0 && hpq_shim_on(); }
 
 static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
 {

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "libc.h"
 #include "log.h"
 
 #define HPQ_MAX_LIBPQS 4
@@ -52,10 +53,10 @@ static void *connectdb_seen_by(const void *caller)
     Dl_info info;
     if (!dladdr(caller, &info) || !info.dli_fname)
         return NULL;
-    void *handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    void *handle = hpq_real_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     if (!handle)
         return NULL;
-    void *fn = dlsym(handle, "PQconnectdb");
+    void *fn = hpq_real_dlsym()(handle, "PQconnectdb");
     dlclose(handle); /* NOLOAD took a reference; give it back */
     return fn;
 }
@@ -74,14 +75,14 @@ static void *find_connectdb(const void *caller)
 {
     void *fn = connectdb_seen_by(caller);
     if (!fn || is_shim(fn))
-        fn = dlsym(RTLD_NEXT, "PQconnectdb");
+        fn = hpq_real_dlsym()(RTLD_NEXT, "PQconnectdb"); /* the next after the shim */
     if (!fn || is_shim(fn))
         fn = __atomic_load_n(&dlsym_connectdb, __ATOMIC_ACQUIRE);
     return fn && !is_shim(fn) ? fn : NULL;
 }
 
 #define BIND(lib, handle, field, name)                                                       \
-    (*(void **)&(lib)->field = dlsym((handle), (name)), (lib)->field != NULL)
+    (*(void **)&(lib)->field = hpq_real_dlsym()((handle), (name)), (lib)->field != NULL)
 
 /* Bind every function from the copy of libpq that defines connectdb_fn. */
 static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
@@ -89,7 +90,7 @@ static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
     Dl_info info;
     if (!dladdr(connectdb_fn, &info))
         return false;
-    void *h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    void *h = hpq_real_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     if (!h)
         return false;
     lib->base = info.dli_fbase;
