@@ -29,4 +29,20 @@ t_exports() {
     else fail "dlsym(RTLD_NEXT)" "got $OUT"; fi
 }
 
-tests t_fork t_constructor t_exports
+# The source's structure (tests/check_structure.py, also run by make test-build): each of its
+# checks is one result here.
+t_structure() {
+    run "$ROOT/tests/check_structure.py" "$SHIM"
+    local line n=0
+    while IFS= read -r line; do
+        case $line in
+            "ok   "*) pass "${line#ok   }"; n=$((n + 1)) ;;
+            "FAIL "*) fail "${line#FAIL }" "$(grep '^     ' <<<"$OUT")"; n=$((n + 1)) ;;
+        esac
+    done <<<"$OUT"
+    if [ "$n" = 0 ] || { [ "$RC" != 0 ] && ! grep -q '^FAIL' <<<"$OUT"; }; then
+        fail "tests/check_structure.py" "rc=$RC: $OUT" "$ERR"
+    fi
+}
+
+tests t_fork t_constructor t_exports t_structure
