@@ -19,6 +19,10 @@ CONNECT=$ROOT/build/progs/hpq_connect
 PSQL=(psql -X -q -A -t -v ON_ERROR_STOP=1)
 WHOAMI="SELECT current_user, current_database(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 OK_LINE="ok user=app_user db=app_db ssl=t"
+# Debian's own interpreter: quick to start (no version-manager shims in PATH),
+# and the one the Debian client packages go with.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 
 # --- the environment ---------------------------------------------------------------------------
 
@@ -48,20 +52,20 @@ hpq_env_down() { "$HPQ_LIB_ROOT/scripts/testenv.sh" down "$1" >/dev/null 2>&1; }
 
 api() { curl -sS --max-time 10 -X "$1" ${3:+-d "$3"} "$HPQ_API_CONTROL$2"; }
 
-json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+json_field() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 api_count() { api GET /requests | json_field count; }
 api_reset() { api POST /reset >/dev/null; }
 
 # The password in a postgres:// URL (percent-decoded).
 url_password() {
-    python3 -c 'import sys; from urllib.parse import urlsplit, unquote; print(unquote(urlsplit(sys.argv[1]).password or ""))' "$1"
+    "$PY" -c 'import sys; from urllib.parse import urlsplit, unquote; print(unquote(urlsplit(sys.argv[1]).password or ""))' "$1"
 }
 
 # The password the database has now (after the last rotation, if any).
 current_password() {
     local pw
-    pw=$(api GET /rotate/status | python3 -c 'import json,sys; print(json.load(sys.stdin).get("password") or "")')
+    pw=$(api GET /rotate/status | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("password") or "")')
     echo "${pw:-$HPQ_DB_PASSWORD}"
 }
 
@@ -127,7 +131,7 @@ remember_secret() { printf '%s\n' "$1" >>"$WORK/secrets"; }
 # var of the double has held, and the ones tests remembered.
 known_secrets() {
     printf '%s\n' "$HPQ_TOKEN" "$HPQ_FORBIDDEN_TOKEN" "$HPQ_DB_PASSWORD"
-    api GET /secrets | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["passwords"]))'
+    api GET /secrets | "$PY" -c 'import json,sys; print("\n".join(json.load(sys.stdin)["passwords"]))'
     [ -f "$WORK/secrets" ] && cat "$WORK/secrets"
     return 0
 }

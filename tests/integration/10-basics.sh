@@ -32,7 +32,7 @@ t_request_shape() {
     api_reset
     run shim "$CONNECT"
     local shape
-    shape=$(api GET /requests | python3 -c '
+    shape=$(api GET /requests | "$PY" -c '
 import json, sys
 r = json.load(sys.stdin)["requests"][0]
 print(r["method"], r["path"], r["auth"], r["accept"], r["user_agent"].split("/")[0], r["status"])')
@@ -78,7 +78,7 @@ t_netrc() {
     api_reset
     run shim HEROKU_API_KEY= NETRC="$WORK/netrc" "${PSQL[@]}" -c "$WHOAMI"
     local auth
-    auth=$(api GET /requests | python3 -c 'import json,sys; print(",".join(r["auth"] for r in json.load(sys.stdin)["requests"]))')
+    auth=$(api GET /requests | "$PY" -c 'import json,sys; print(",".join(r["auth"] for r in json.load(sys.stdin)["requests"]))')
     if [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && [ "$auth" = basic ]; then pass "without HEROKU_API_KEY the token comes from the netrc entry for the API host"
     else fail "netrc token" "rc=$RC out=$OUT auth=$auth" "$ERR"; fi
 }
