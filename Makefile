@@ -27,8 +27,13 @@ $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 # dlsym's pass-through must be a tail call (see entry.c), whatever CFLAGS say.
 $(BUILD)/shim/entry.o: CFLAGS += -O2 -foptimize-sibling-calls
 
-$(LIB): $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=shim/exports.map \
+# The version script, from the one list of interposed names (shim/interposed.h).
+$(BUILD)/exports.map: shim/exports.map.in shim/interposed.h
+	@mkdir -p $(@D)
+	$(CC) -E -P -x c -Ishim $< -o $@
+
+$(LIB): $(SHIM_OBJ) $(BUILD)/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
 	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
 
 # Unit tests link the pure parts against the system libpq and cmocka.

@@ -81,8 +81,22 @@ static void *find_connectdb(const void *caller)
     return fn && !is_shim(fn) ? fn : NULL;
 }
 
-#define BIND(lib, handle, field, name)                                                       \
-    (*(void **)&(lib)->field = hpq_real_dlsym()((handle), (name)), (lib)->field != NULL)
+/* Every function of struct hpq_libpq, by its name, from the libpq of handle h
+ * (each typed as its field); false if one is missing. */
+static bool bind_functions(struct hpq_libpq *lib, void *h)
+{
+    void *fn;
+#define BIND(ret, name, field, params)                                                         \
+    if (!(fn = hpq_real_dlsym()(h, #name)))                                                    \
+        return false;                                                                          \
+    lib->field = (ret(*) params)fn;
+#define BIND_INTERPOSED(ret, name, field, params, args) BIND(ret, name, field, params)
+    HPQ_INTERPOSED(BIND_INTERPOSED)
+    HPQ_CALLED(BIND)
+#undef BIND_INTERPOSED
+#undef BIND
+    return true;
+}
 
 /* Bind every function from the copy of libpq that defines connectdb_fn. */
 static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
@@ -94,21 +108,7 @@ static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
     if (!h)
         return false;
     lib->base = info.dli_fbase;
-    bool ok = BIND(lib, h, connectdb, "PQconnectdb") &&
-              BIND(lib, h, connectdb_params, "PQconnectdbParams") &&
-              BIND(lib, h, setdb_login, "PQsetdbLogin") &&
-              BIND(lib, h, connect_start, "PQconnectStart") &&
-              BIND(lib, h, connect_start_params, "PQconnectStartParams") &&
-              BIND(lib, h, connect_poll, "PQconnectPoll") && BIND(lib, h, ping, "PQping") &&
-              BIND(lib, h, ping_params, "PQpingParams") && BIND(lib, h, reset, "PQreset") &&
-              BIND(lib, h, reset_start, "PQresetStart") &&
-              BIND(lib, h, reset_poll, "PQresetPoll") &&
-              BIND(lib, h, conninfo_parse, "PQconninfoParse") &&
-              BIND(lib, h, conninfo_free, "PQconninfoFree") &&
-              BIND(lib, h, freemem, "PQfreemem") && BIND(lib, h, status, "PQstatus") &&
-              BIND(lib, h, error_message, "PQerrorMessage") &&
-              BIND(lib, h, set_error_verbosity, "PQsetErrorVerbosity") &&
-              BIND(lib, h, finish, "PQfinish");
+    bool ok = bind_functions(lib, h);
     /* The handle stays open on purpose: libpq must outlive every PGconn. */
     return ok && !is_shim((void *)lib->connectdb) && !is_shim((void *)lib->connect_start);
 }

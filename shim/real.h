@@ -8,33 +8,19 @@
 
 #include <libpq-fe.h>
 
-/* One copy of libpq: every function the shim calls, all from that copy. */
+#include "interposed.h"
+
+/* One copy of libpq: every function the shim calls, all from that copy; the
+ * fields are generated from the lists in interposed.h. */
+#define HPQ_LIBPQ_FIELD(ret, name, field, params) ret(*field) params;
+#define HPQ_LIBPQ_INTERPOSED_FIELD(ret, name, field, params, args) ret(*field) params;
 struct hpq_libpq {
     const void *base; /* load address, the copy's identity */
-    PGconn *(*connectdb)(const char *conninfo);
-    PGconn *(*connectdb_params)(const char *const *keywords, const char *const *values,
-                                int expand_dbname);
-    PGconn *(*setdb_login)(const char *host, const char *port, const char *options,
-                           const char *tty, const char *dbname, const char *login,
-                           const char *pwd);
-    PGconn *(*connect_start)(const char *conninfo);
-    PGconn *(*connect_start_params)(const char *const *keywords, const char *const *values,
-                                    int expand_dbname);
-    PostgresPollingStatusType (*connect_poll)(PGconn *conn);
-    PGPing (*ping)(const char *conninfo);
-    PGPing (*ping_params)(const char *const *keywords, const char *const *values,
-                          int expand_dbname);
-    void (*reset)(PGconn *conn);
-    int (*reset_start)(PGconn *conn);
-    PostgresPollingStatusType (*reset_poll)(PGconn *conn);
-    PQconninfoOption *(*conninfo_parse)(const char *conninfo, char **errmsg);
-    void (*conninfo_free)(PQconninfoOption *options);
-    void (*freemem)(void *ptr);
-    ConnStatusType (*status)(const PGconn *conn);
-    char *(*error_message)(const PGconn *conn);
-    PGVerbosity (*set_error_verbosity)(PGconn *conn, PGVerbosity verbosity);
-    void (*finish)(PGconn *conn);
+    HPQ_INTERPOSED(HPQ_LIBPQ_INTERPOSED_FIELD)
+    HPQ_CALLED(HPQ_LIBPQ_FIELD)
 };
+#undef HPQ_LIBPQ_FIELD
+#undef HPQ_LIBPQ_INTERPOSED_FIELD
 
 /* The libpq that code at address caller uses, or NULL (logged) if none. */
 const struct hpq_libpq *hpq_libpq_for(const void *caller);
