@@ -17,7 +17,7 @@ SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ld
 SHIM_SRC  := $(wildcard shim/*.c)
 SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 
-.PHONY: all test test-build unit demo clean readme-matrix
+.PHONY: all test test-build unit fuzz demo clean readme-matrix
 all: $(LIB)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
@@ -34,6 +34,24 @@ $(BUILD)/exports.map: shim/exports.map.in shim/interposed.h
 
 $(LIB): $(SHIM_OBJ) $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
+	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
+
+# The same library built with ASan and UBSan for the suite's sanitizer runs. libasan and
+# libubsan are its own dependencies (DT_NEEDED), so a program needs nothing preloaded but
+# the shim. Any UBSan finding aborts (no recovery), as an ASan error does.
+ASAN_LIB   := $(BUILD)/asan/libherokupq.so
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJ   := $(SHIM_SRC:shim/%.c=$(BUILD)/asan/shim/%.o)
+
+$(BUILD)/asan/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_OPT) $(ASAN_FLAGS) $(HPQ_CFLAGS) -c $< -o $@
+
+ASAN_OPT := -O1 -g
+$(BUILD)/asan/shim/entry.o: ASAN_OPT := -O2 -g -foptimize-sibling-calls
+
+$(ASAN_LIB): $(ASAN_OBJ) shim/exports.map
+	$(CC) -shared $(ASAN_FLAGS) -o $@ $(ASAN_OBJ) -Wl,--version-script=shim/exports.map \
 	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
 
 # Unit tests link the pure parts against the system libpq and cmocka.
@@ -69,6 +87,35 @@ $(BUILD)/libs/lib%.so: tests/libs/%.c
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -shared -fPIC $< -o $@ \
 	    $(shell pkg-config --libs libpq)
 
+# libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, linked with the
+# shim's objects built the same way (a second set, under build/fuzz/).
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -std=gnu11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARN)) $(DEPS_CFLAGS)
+FUZZ_SHIM   := $(filter-out $(BUILD)/fuzz/shim/entry.o,$(SHIM_SRC:shim/%.c=$(BUILD)/fuzz/shim/%.o))
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 300
+.SECONDARY: $(FUZZ_SHIM) $(BUILD)/fuzz/common.o
+
+$(BUILD)/fuzz/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fPIC -c $< -o $@
+
+$(BUILD)/fuzz/common.o: tests/fuzz/common.c tests/fuzz/fuzz.h Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/common.o $(FUZZ_SHIM)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ishim $< $(BUILD)/fuzz/common.o $(FUZZ_SHIM) \
+	    -o $@ $(shell pkg-config --libs libpq) $(SHIM_LIBS)
+
+# Longer campaigns than the suite's 30-second smoke runs: FUZZ_SECONDS each.
+fuzz:
+	scripts/install-deps.sh --fuzz
+	$(MAKE) --no-print-directory $(FUZZ_BIN)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN:$(BUILD)/fuzz/fuzz_%=%)
+
 unit: $(UNIT_BIN) $(PROG_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
@@ -78,7 +125,7 @@ test:
 	$(MAKE) --no-print-directory test-build
 	tests/run.sh
 
-test-build: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN)
+test-build: $(LIB) $(ASAN_LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN)
 	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls
 
 demo:

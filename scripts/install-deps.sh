@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages herokupq needs.
-#   scripts/install-deps.sh [--tests]          install whatever is missing (root or sudo)
-#   scripts/install-deps.sh [--tests] --list   print the package names
-# Without --tests: what building and `make demo` need; with it, also the tests'.
+#   scripts/install-deps.sh [--tests|--fuzz]          install whatever is missing (root or sudo)
+#   scripts/install-deps.sh [--tests|--fuzz] --list   print the package names
+# Without flags: what building and `make demo` need; --fuzz adds what `make fuzz` and the
+# sanitizer runs need; --tests adds all the tests need (--fuzz included: CI runs them).
 set -euo pipefail
 
 PACKAGES=(
@@ -20,13 +21,18 @@ TEST_PACKAGES=(
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207
 TEST_PACKAGES+=($(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/list" | cut -d'|' -f2 | tr ' ' '\n' | sort -u))
+FUZZ_PACKAGES=(
+    clang libclang-rt-14-dev       # libFuzzer and the sanitizers' runtimes for clang
+    valgrind                       # memcheck of the C test programs through the shim
+)
 
 list=
 for arg in "$@"; do
     case $arg in
-        --tests) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+        --tests) PACKAGES+=("${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}") ;;
+        --fuzz) PACKAGES+=("${FUZZ_PACKAGES[@]}") ;;
         --list) list=1 ;;
-        *) echo "usage: $0 [--tests] [--list]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--tests|--fuzz] [--list]" >&2; exit 2 ;;
     esac
 done
 if [ -n "$list" ]; then

@@ -49,6 +49,19 @@ void hpq_log_secret(const char *secret)
     pthread_mutex_unlock(&secrets_lock);
 }
 
+void hpq_log_forget_secrets(void)
+{
+    pthread_mutex_lock(&secrets_lock);
+    for (unsigned i = 0; i < HPQ_SECRETS_MAX; i++) {
+        if (secrets[i])
+            explicit_bzero(secrets[i], strlen(secrets[i]));
+        free(secrets[i]);
+        secrets[i] = NULL;
+    }
+    secrets_next = 0;
+    pthread_mutex_unlock(&secrets_lock);
+}
+
 /* The longest registered secret that starts at p, or 0. Caller holds the lock. */
 static size_t secret_at(const char *p)
 {

@@ -15,6 +15,10 @@ void hpq_log(enum hpq_level level, const char *fmt, ...) __attribute__((format(p
 /* Remember a secret so that no later log line can contain it. */
 void hpq_log_secret(const char *secret);
 
+/* Forget every secret, wiping them: for the fuzz targets, which start each
+ * input afresh. */
+void hpq_log_forget_secrets(void);
+
 /* Fork handlers. */
 void hpq_log_lock(void);
 void hpq_log_unlock(void);
