@@ -5,7 +5,9 @@
  * becomes a line: byte 0x01+k puts secret k there as it is, byte 0x10+k puts
  * it quoted for a conninfo (the way hpq_params_to_conninfo writes values:
  * '\' before ' and \), k < 8. The line is logged twice, as the shim logs text:
- * as it is, and through hpq_redact (as connection strings and URLs are).
+ * as it is (every secret in it as it is: the shim logs connection strings only
+ * through hpq_redact), and through hpq_redact (as connection strings and URLs
+ * are).
  *
  * The property (issue 7): in what reaches stderr, prefix included,
  *   - no secret of 4 characters or more appears;
@@ -13,7 +15,8 @@
  *     run is in the template's own text or in the line prefix (where it says
  *     nothing about the secret).
  * Runs holding the mask's '*' are not checked (the mask beside template text
- * can form them). Secrets of 1–3 characters are not checked here: they
+ * can form them), nor runs of what hpq_redact writes in place of a text it
+ * cannot parse. Secrets of 1–3 characters are not checked here: they
  * cannot be kept out of innocent text. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +47,17 @@ static size_t put_secret(char *w, const char *s, int quoted)
     return n;
 }
 
-/* The line from the template; the template's own text into literal. */
-static void expand(const char *tpl)
+/* What hpq_redact writes instead of a text it will not show. */
+static void add_redact_phrase(void)
+{
+    char buf[256];
+    literal_len += (size_t)snprintf(literal + literal_len, sizeof literal - literal_len, "%c%s",
+                                    '\0', hpq_redact("'", buf, sizeof buf));
+}
+
+/* The line from the template (quoted: whether 0x10+k quotes); the template's
+ * own text into literal. */
+static void expand(const char *tpl, int quoted)
 {
     size_t w = 0;
     literal_len = 0;
@@ -54,7 +66,7 @@ static void expand(const char *tpl)
         unsigned k = c >= 0x10 ? c - 0x10u : c - 0x01u;
         if (c >= 0x01 && c < 0x18 && (c < 0x09 || c >= 0x10) && k < n_secrets) {
             if (strlen(secrets[k]) * 2 < sizeof line - w)
-                w += put_secret(line + w, secrets[k], c >= 0x10);
+                w += put_secret(line + w, secrets[k], quoted && c >= 0x10);
             literal[literal_len++] = '\0';
         } else {
             line[w++] = (char)c;
@@ -66,6 +78,7 @@ static void expand(const char *tpl)
                                            "herokupq: info: ", "herokupq: debug: "};
     literal_len += (size_t)snprintf(literal + literal_len, sizeof literal - literal_len, "%c%s",
                                     '\0', prefixes[level]);
+    add_redact_phrase();
 }
 
 static void log_raw(void *arg)
@@ -112,8 +125,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *tpl = part[n - 1];
     level = (enum hpq_level)(HPQ_ERROR + (unsigned char)tpl[0] % 4);
     hpq_log_set_level(HPQ_DEBUG);
-    expand(tpl);
+    expand(tpl, 0);
     check(hpq_fuzz_capture(log_raw, NULL), "in the line as logged");
+    expand(tpl, 1);
     check(hpq_fuzz_capture(log_redacted, NULL), "in the redacted line");
     hpq_log_forget_secrets();
     return 0;

@@ -33,8 +33,10 @@ fuzz_one() { # target seconds: prints the result line (and the report if it fail
     fi
     printf 'FAIL fuzz %s: exit %s after %d s; input: %s\n' "$t" "$rc" $((SECONDS - start)) \
         "$(grep -a -o "$artifacts/$t-[a-z-]*[0-9a-f]*" "$log" | tail -n1)"
-    grep -a -E -A12 'hpq-fuzz:|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' "$log" |
-        head -n 25 | cut -c1-300 | sed 's/^/     /'
+    # What broke, and where in the shim or the target (the full report: build/fuzz/TARGET.log).
+    { grep -a -m1 -E 'hpq-fuzz: invariant|ERROR: (AddressSanitizer|LeakSanitizer)|runtime error|ERROR: libFuzzer' "$log"
+      grep -a -E '^ *#[0-9]+ .* in (hpq_|LLVMFuzzerTestOneInput|[a-z_]+ /.*/(shim|tests)/)' "$log" | head -n 8
+    } | cut -c1-300 | sed 's/^/     /'
     return 1
 }
 

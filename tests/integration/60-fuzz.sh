@@ -1,0 +1,17 @@
+# shellcheck shell=bash
+# Fuzzing smoke runs: each libFuzzer target (tests/fuzz/, built with ASan and UBSan) for
+# FUZZ_SMOKE_SECONDS (30) from its seeds and what earlier runs found under build/fuzz/.
+# A broken invariant, a sanitizer report, a leak, a hang (10 s) or a crash fails the test.
+# `make fuzz` runs longer campaigns.
+
+fuzz_smoke() { # TARGET WHAT
+    local line
+    line=$("$ROOT/tests/fuzz/run.sh" "${FUZZ_SMOKE_SECONDS:-30}" "$1" 2>&1)
+    if [ $? = 0 ]; then pass "fuzz $1 ($2): ${line#ok   fuzz $1: }"
+    else fail "fuzz $1 ($2)" "$line"; fi
+}
+
+t_fuzz_source() { fuzz_smoke source "the config-vars answer parser"; }
+t_fuzz_rewrite() { fuzz_smoke rewrite "program parameters × resolved URL, parsed back by libpq"; }
+
+tests t_fuzz_source t_fuzz_rewrite
