@@ -17,8 +17,11 @@ SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ld
 SHIM_SRC  := $(wildcard shim/*.c)
 SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 
-.PHONY: all test test-build unit fuzz demo clean readme-matrix
-all: $(LIB)
+VERSION := $(shell sed -n 's/^\#define HPQ_VERSION "\(.*\)"/\1/p' shim/version.h)
+CMD     := $(BUILD)/herokupq
+
+.PHONY: all test test-build unit fuzz demo clean readme-matrix install uninstall deb
+all: $(LIB) $(CMD)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 	@mkdir -p $(@D)
@@ -53,6 +56,45 @@ $(BUILD)/asan/shim/entry.o: ASAN_OPT := -O2 -g -foptimize-sibling-calls
 $(ASAN_LIB): $(ASAN_OBJ) shim/exports.map
 	$(CC) -shared $(ASAN_FLAGS) -o $@ $(ASAN_OBJ) -Wl,--version-script=shim/exports.map \
 	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
+
+# The herokupq command: its own sources plus the library's URL, pure and leaf
+# files, compiled again for a program (no -fPIC, no hidden visibility). It
+# links libpq (the doctor connects); --gc-sections drops what it never calls.
+CMD_SRC  := $(wildcard shim/cmd/*.c) $(addprefix shim/,config.c source.c curl.c rewrite.c log.c libc.c)
+CMD_OBJ  := $(CMD_SRC:shim/%.c=$(BUILD)/cmdobj/%.o)
+CMD_LIBS := $(shell pkg-config --libs libpq libcjson 2>/dev/null || echo -lpq -lcjson) -ldl -lpthread
+
+$(BUILD)/cmdobj/%.o: shim/%.c $(wildcard shim/*.h shim/cmd/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -ffunction-sections $(WARN) $(DEPS_CFLAGS) -c $< -o $@
+
+$(CMD): $(CMD_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) -Wl,--gc-sections -Wl,--as-needed $(CMD_LIBS)
+
+# make install / uninstall: PREFIX (default /usr/local) and DESTDIR, as usual.
+PREFIX  ?= /usr/local
+LIBDIR  := $(PREFIX)/lib/herokupq
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+INSTALLED := $(LIBDIR)/libherokupq.so $(BINDIR)/herokupq $(MANDIR)/man1/herokupq.1 \
+             $(MANDIR)/man7/herokupq.7
+
+install: $(LIB) $(CMD)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libherokupq.so
+	install -m 755 $(CMD) $(DESTDIR)$(BINDIR)/herokupq
+	install -m 644 shim/man/herokupq.1 $(DESTDIR)$(MANDIR)/man1/herokupq.1
+	install -m 644 shim/man/herokupq.7 $(DESTDIR)$(MANDIR)/man7/herokupq.7
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+
+# The Debian package (Debian's tools: dpkg-shlibdeps, dpkg-deb), from the tree.
+DEB := $(BUILD)/herokupq_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+deb: $(DEB)
+$(DEB): $(LIB) $(CMD) $(wildcard shim/man/*) $(wildcard scripts/debian/*) LICENSE
+	scripts/debian/build-deb.sh $(VERSION) $@
 
 # Unit tests link the pure parts against the system libpq and cmocka.
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -126,6 +168,7 @@ test:
 	tests/run.sh
 
 test-build: $(LIB) $(ASAN_LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN)
+test-build: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(CMD)
 	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls
 
 demo:

@@ -13,10 +13,12 @@ PACKAGES=(
     libcjson-dev                   # cJSON
     postgresql                     # the local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
+    dpkg-dev                       # make deb: dpkg-shlibdeps (dpkg-deb is in dpkg)
 )
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_PACKAGES=(
     libcmocka-dev                  # unit tests
+    debootstrap                    # the minimal Debian root test (as a container image is built)
 )
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207

@@ -79,7 +79,7 @@ static void store(char *url, long long now)
 {
     bool changed = !cache.url || strcmp(cache.url, url) != 0;
     if (changed && cache.url)
-        hpq_log(HPQ_INFO, "the database URL of the app has changed");
+        hpq_log(HPQ_DEBUG, "the database URL of the app has changed");
     if (cache.url) {
         memset(cache.url, 0, strlen(cache.url));
         free(cache.url);

@@ -1,5 +1,6 @@
 /* config.c — see config.h. */
 #include "config.h"
+#include "version.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -139,6 +140,8 @@ void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
     hpq_log_secret(cfg->token);
+    hpq_log(HPQ_DEBUG, "herokupq %s, app %s, config var %s", HPQ_VERSION, cfg->app,
+            cfg->config_var);
 }
 
 void hpq_config_release(struct hpq_config *cfg)

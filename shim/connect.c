@@ -136,12 +136,34 @@ static PGconn *without_url(const struct hpq_libpq *lib, const struct hpq_config 
     return conn;
 }
 
+static const char *or_default(const char *v) { return v && *v ? v : "(libpq's default)"; }
+
+/* Where a URL sends connections, without its secrets: "host H, port P, database D". */
+static void describe(const struct hpq_params *url, char *buf, size_t len)
+{
+    snprintf(buf, len, "host %s, port %s, database %s", or_default(hpq_params_get(url, "host")),
+             or_default(hpq_params_get(url, "port")), or_default(hpq_params_get(url, "dbname")));
+}
+
+/* Said once per process, at info: where the shim sends connections. */
+static void announce(const struct hpq_config *cfg, const struct hpq_params *url)
+{
+    static int said;
+    if (!hpq_log_enabled(HPQ_INFO) || __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        return;
+    char where[HPQ_ERR_MAX];
+    describe(url, where, sizeof where);
+    hpq_log(HPQ_INFO, "connections go to app %s, config var %s: %s", cfg->app, cfg->config_var,
+            where);
+}
+
 static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *url,
                      struct hpq_params *out, char *err, size_t errlen)
 {
     char why[HPQ_ERR_MAX];
     if (hpq_url_parse(lib, url, out, why, sizeof why) == 0) {
         hpq_log_secret(hpq_params_get(out, "password"));
+        announce(cfg, out);
         return 0;
     }
     snprintf(err, errlen, "config var %s of app %s %s", cfg->config_var, cfg->app, why);
@@ -168,8 +190,7 @@ static bool retry_with(const struct hpq_config *cfg, enum hpq_outcome outcome,
     long long now = hpq_now_ms();
     if (now >= deadline)
         return false;
-    hpq_log(attempt == 1 ? HPQ_INFO : HPQ_DEBUG,
-            "attempt %u failed, %s: %s; asking the API for the current URL", attempt,
+    hpq_log(HPQ_DEBUG, "attempt %u failed, %s: %s; asking the API for the current URL", attempt,
             outcome_name(outcome), why);
     char err[HPQ_ERR_MAX];
     *next = hpq_cache_refresh(cfg, url, outcome == HPQ_STALE ? deadline : now, err, sizeof err);
@@ -180,6 +201,33 @@ static bool retry_with(const struct hpq_config *cfg, enum hpq_outcome outcome,
     return false;
 }
 
+/* Said once per rotation the shim repaired (at info): a connection that
+ * failed as stale connected on a later attempt. */
+static void announce_recovery(const struct hpq_params *url, unsigned attempts, long long since)
+{
+    char where[HPQ_ERR_MAX];
+    describe(url, where, sizeof where);
+    hpq_log(HPQ_INFO, "the credentials changed (rotation): connected on attempt %u, %lld ms later; "
+            "connections go to %s", attempts, hpq_now_ms() - since, where);
+}
+
+/* What one blocking attempt's outcome teaches the cache, and the registry
+ * (for PQreset). A success after a failed attempt is a repaired rotation. */
+static enum hpq_outcome settle_attempt(const struct hpq_libpq *lib, PGconn *conn, const char *url,
+                                       const struct hpq_params *url_params, unsigned attempts,
+                                       long long started)
+{
+    enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
+    if (outcome == HPQ_CONNECTED) {
+        hpq_cache_confirm(url);
+        if (attempts > 1)
+            announce_recovery(url_params, attempts, started);
+    }
+    if (outcome != HPQ_STALE && outcome != HPQ_UNREACHABLE)
+        hpq_conns_add(conn, url);
+    return outcome;
+}
+
 PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                     const struct hpq_params *program)
 {
@@ -187,7 +235,7 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
     char *url = hpq_cache_get(cfg, err, sizeof err);
     if (!url)
         return without_url(lib, cfg, program, err, false);
-    long long deadline = hpq_now_ms() + cfg->retry_ms;
+    long long started = hpq_now_ms(), deadline = started + cfg->retry_ms;
     PGconn *conn = NULL;
     for (unsigned attempts = 1;; attempts++) {
         struct hpq_params url_params = {0};
@@ -196,14 +244,11 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
             break;
         }
         conn = open_conn(lib, program, &url_params, false);
+        enum hpq_outcome outcome =
+            conn ? settle_attempt(lib, conn, url, &url_params, attempts, started) : HPQ_REFUSED;
         hpq_params_clear(&url_params);
         if (!conn)
             break;
-        enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
-        if (outcome == HPQ_CONNECTED)
-            hpq_cache_confirm(url);
-        if (outcome != HPQ_STALE && outcome != HPQ_UNREACHABLE)
-            hpq_conns_add(conn, url); /* for PQreset */
         char *next = NULL;
         if (!retry_with(cfg, outcome, url, deadline, attempts, lib->error_message(conn), &next))
             break;

@@ -96,6 +96,12 @@ static void scrub(const char *line, char *out, size_t cap)
     out[w] = '\0';
 }
 
+void hpq_log_scrub(const char *text, char *out, unsigned long cap)
+{
+    if (cap)
+        scrub(text ? text : "", out, cap);
+}
+
 /* Newlines (libpq messages end in one and may hold several lines) would split a
  * log entry; fold them so each entry stays one line. */
 static void fold_newlines(char *s)

@@ -18,6 +18,9 @@ void hpq_log_secret(const char *secret);
 /* Forget every secret, wiping them: for the fuzz targets, which start each
  * input afresh. */
 void hpq_log_forget_secrets(void);
+/* Copy text into out (at most cap bytes with the NUL) with every registered
+ * secret masked: for programs (the herokupq command) that print elsewhere. */
+void hpq_log_scrub(const char *text, char *out, unsigned long cap);
 
 /* Fork handlers. */
 void hpq_log_lock(void);

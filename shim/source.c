@@ -220,7 +220,7 @@ static void set_options(const struct hpq_curl *c, CURL *h, const struct hpq_conf
 }
 
 static char *perform(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
-                     const char *url, char *err, size_t errlen)
+                     const char *url, long *status, char *err, size_t errlen)
 {
     struct curl_slist *headers = request_headers(c, cfg);
     struct body b = {0};
@@ -231,11 +231,10 @@ static char *perform(const struct hpq_curl *c, CURL *h, const struct hpq_config 
     }
     set_options(c, h, cfg, url, headers, &b);
     CURLcode rc = c->easy_perform(h);
-    long status = 0;
-    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     if (rc == CURLE_OK) {
         log_rate_limit(c, h);
-        result = hpq_source_parse(cfg, status, b.data, b.len, err, errlen);
+        result = hpq_source_parse(cfg, *status, b.data, b.len, err, errlen);
     } else if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         snprintf(err, errlen, "Heroku API answer is larger than %d bytes", HPQ_MAX_BODY);
     } else {
@@ -249,6 +248,14 @@ static char *perform(const struct hpq_curl *c, CURL *h, const struct hpq_config 
 
 char *hpq_source_fetch(const struct hpq_config *cfg, char *err, size_t errlen)
 {
+    long status;
+    return hpq_source_fetch_status(cfg, &status, err, errlen);
+}
+
+char *hpq_source_fetch_status(const struct hpq_config *cfg, long *status, char *err,
+                              size_t errlen)
+{
+    *status = 0;
     const struct hpq_curl *c = hpq_curl();
     if (!c) {
         snprintf(err, errlen, "libcurl is not available");
@@ -264,7 +271,7 @@ char *hpq_source_fetch(const struct hpq_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
     } else {
         hpq_log(HPQ_DEBUG, "GET %s", url);
-        result = perform(c, h, cfg, url, err, errlen);
+        result = perform(c, h, cfg, url, status, err, errlen);
     }
     free(url);
     if (app)

@@ -11,13 +11,18 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "version.h"
 
-#define HPQ_VERSION "0.1.0"
 #define HPQ_MAX_BODY (256 * 1024) /* Heroku caps all config vars at 32 KB */
 
 /* Fetch the config var. Return a malloc'd URL, or NULL with the reason
  * (one readable sentence, no secrets) in err. */
 char *hpq_source_fetch(const struct hpq_config *cfg, char *err, size_t errlen);
+
+/* The same, also giving the HTTP status of the API's answer in *status (0 when
+ * none came: unreachable, refused before sending). For `herokupq doctor`. */
+char *hpq_source_fetch_status(const struct hpq_config *cfg, long *status, char *err,
+                              size_t errlen);
 
 /* Pure parts, exposed for the unit tests. */
 

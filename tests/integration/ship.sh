@@ -1,0 +1,302 @@
+# shellcheck shell=bash
+# Shipping: the herokupq command (run, doctor, url), the version, install and
+# uninstall, the Debian package, a minimal Debian root like a container image.
+# Sourced by tests/run.sh (see tests/lib.sh for pass/fail/skip/run/shim/api).
+
+HPQ_CMD=$ROOT/build/herokupq
+
+# The command configured for the local Heroku (the library is found beside it).
+hpq() {
+    env HEROKU_API_KEY="$HPQ_TOKEN" HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" \
+        "$@"
+}
+
+version_h() { sed -n 's/^#define HPQ_VERSION "\(.*\)"/\1/p' "$ROOT/shim/version.h"; }
+
+t_cmd_runs_program() {
+    run hpq "$HPQ_CMD" -a "$HPQ_APP" -- "${PSQL[@]}" -c "$WHOAMI"
+    if [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ]; then
+        pass "herokupq -a APP -- psql reaches the app's database over SSL"
+    else fail "herokupq -a APP -- psql" "rc=$RC out=$OUT" "$ERR"; fi
+
+    # An existing preload stays, in front; the program's exit status comes back.
+    local other lib
+    other=$(ldconfig -p | sed -n 's/.*libm\.so\.6 (libc6,x86-64) => //p' | head -n1)
+    lib=$(realpath "$SHIM")
+    run hpq env LD_PRELOAD="$other" "$HPQ_CMD" -a "$HPQ_APP" sh -c \
+        'echo "$LD_PRELOAD"; psql -X -q -A -t -c "$1"; exit 7' _ "$WHOAMI"
+    if [ "$RC" = 7 ] && [ "$OUT" = "$other:$lib"$'\n'"app_user|app_db|t" ]; then
+        pass "an existing LD_PRELOAD entry is kept (the library appended), the program's exit status (7) comes back"
+    else fail "existing LD_PRELOAD kept, exit status" "rc=$RC out=$OUT" "$ERR"; fi
+
+    run "$HPQ_CMD" -a "$HPQ_APP" -- no-such-program-hpq
+    local nf=$RC
+    run "$HPQ_CMD" -a "$HPQ_APP" -- "$ROOT/README.md"
+    if [ "$nf" = 127 ] && [ "$RC" = 126 ]; then pass "a program that is not found exits 127, one that cannot run 126"
+    else fail "127/126" "not found rc=$nf, not executable rc=$RC" "$ERR"; fi
+}
+
+t_cmd_version() {
+    local v; v=$(version_h)
+    run "$HPQ_CMD" --version
+    local out_v=$OUT
+    api_reset
+    run shim "$CONNECT"
+    local ua
+    ua=$(api GET /requests | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"][0]["user_agent"])')
+    if [ -n "$v" ] && [ "$out_v" = "herokupq $v" ] && [ "$ua" = "herokupq/$v" ] &&
+        grep -q "herokupq: debug: herokupq $v, app $HPQ_APP" <<<"$ERR"; then
+        pass "the version ($v, from shim/version.h) is printed by --version, logged at debug, sent as User-Agent herokupq/$v"
+    else fail "version" "version.h=$v --version=$out_v user-agent=$ua" "$ERR"; fi
+}
+
+t_cmd_url() {
+    local pw; pw=$(current_password)
+    run hpq "$HPQ_CMD" url -a "$HPQ_APP"
+    local masked=$OUT
+    run hpq "$HPQ_CMD" url -a "$HPQ_APP" --show-password
+    if [ "$RC" = 0 ] && [[ $OUT == *":$pw@"* ]] && [[ $masked != *"$pw"* ]] && [[ $masked == *":********@"* ]]; then
+        pass "herokupq url masks the password; --show-password prints the current URL"
+    else fail "herokupq url" "masked=$masked" "rc=$RC" "$ERR"; fi
+}
+
+# Ten connections in one process: one line saying where they go.
+t_info_says_where_once() {
+    run shim HEROKUPQ_LOG=info "$CONNECT" -r 10
+    local n ok
+    n=$(grep -c 'herokupq: info: connections go to' <<<"$ERR")
+    ok=$(grep -c '^ok ' <<<"$OUT")
+    if [ "$RC" = 0 ] && [ "$ok" = 10 ] && [ "$n" = 1 ] &&
+        grep -q "connections go to app $HPQ_APP, config var DATABASE_URL: host 127.0.0.1, port $HPQ_PG_PORT, database app_db\$" <<<"$ERR" &&
+        [ "$(grep -c . <<<"$ERR")" = 1 ]; then
+        pass "HEROKUPQ_LOG=info: ten connections in one process print exactly one 'connections go to' line (app, var, host, port, database; nothing else)"
+    else fail "one 'connections go to' line per process" "rc=$RC ok=$ok lines=$n" "$ERR"; fi
+}
+
+# The control call directly: `rotate` parses its answer with a python3 that can
+# take seconds to start on a loaded machine, longer than the var's lag.
+start_rotation() { api POST /rotate "{\"order\": \"$1\", \"delay_ms\": $2}" >/dev/null; }
+
+t_info_says_rotation_once() {
+    start_rotation db-first 3000
+    wait_first_half db-first
+    run shim HEROKUPQ_LOG=info "$CONNECT"
+    wait_rotation
+    local n; n=$(grep -c 'rotation' <<<"$ERR")
+    if [ "$RC" = 0 ] && [ "$n" = 1 ] && [ "$(grep -c . <<<"$ERR")" = 2 ]; then
+        pass "HEROKUPQ_LOG=info: a rotation handled is one line (plus the one saying where connections go)"
+    else fail "one line per rotation" "rc=$RC rotation lines=$n" "$ERR"; fi
+}
+
+t_doctor_passes() {
+    local pw; pw=$(current_password)
+    run hpq "$HPQ_CMD" doctor -a "$HPQ_APP"
+    local oks; oks=$(grep -c '^ok ' <<<"$OUT")
+    if [ "$RC" = 0 ] && ! grep -q '^FAIL' <<<"$OUT" && [ "$oks" -ge 12 ] &&
+        grep -q '^all checks passed$' <<<"$OUT" &&
+        grep -q '^ok   TLS version: TLSv1\.[23]' <<<"$OUT" && grep -q '^ok   server version: PostgreSQL 1' <<<"$OUT" &&
+        [[ $OUT != *"$HPQ_TOKEN"* && $OUT != *"$pw"* ]]; then
+        pass "herokupq doctor passes against the local set-up ($oks checks ok, TLS and server version shown, no secret printed)"
+    else fail "herokupq doctor passes" "rc=$RC" "$OUT" "$ERR"; fi
+}
+
+# doctor_fails WHAT CHECK FIX CMD...: the doctor exits non-zero, its CHECK line
+# is a FAIL and the line after it is a fix matching the regex FIX.
+doctor_fails() {
+    local what=$1 check=$2 fix=$3 next pw
+    shift 3
+    pw=$(current_password)
+    run "$@"
+    next=$(grep -A1 "^FAIL $check:" <<<"$OUT" | sed -n 2p)
+    if [ "$RC" = 1 ] && [[ $next =~ ^\ +fix:\ .*$fix ]] &&
+        [[ $OUT != *"$HPQ_TOKEN"* && $OUT != *"$pw"* && $OUT != *"$HPQ_FORBIDDEN_TOKEN"* ]]; then
+        pass "doctor, $what: FAIL $check, $(sed 's/^ *//' <<<"$next" | cut -c1-90)"
+    else fail "doctor, $what: FAIL $check with a fix" "rc=$RC" "$OUT" "$ERR"; fi
+}
+
+set_var() { api POST /config-vars "{\"vars\": {\"$1\": $2}}" >/dev/null; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# A server that answers SSLRequest with 'N', as PostgreSQL with ssl=off does.
+start_no_ssl_server() {  # PORT; sets NOSSL_PID
+    python3 - "$1" <<'PY' &
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(60)
+while True:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    c.recv(8); c.sendall(b"N"); c.close()
+PY
+    NOSSL_PID=$!
+    for _ in $(seq 1 50); do
+        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+}
+
+t_doctor_failures() {
+    local app=$HPQ_APP down nossl
+    : >"$WORK/empty-netrc"
+    : >"$WORK/empty.pem"
+    doctor_fails "no token" "token" "HEROKU_API_KEY" \
+        env -u HEROKU_API_KEY NETRC="$WORK/empty-netrc" HEROKU_HOST="$HPQ_API_URL" \
+        HEROKUPQ_CAFILE="$HPQ_CAFILE" "$HPQ_CMD" doctor -a "$app"
+    doctor_fails "refused token (401)" "token accepted" "authorizations:create" \
+        hpq env HEROKU_API_KEY=HRKU-00000000-not-a-token "$HPQ_CMD" doctor -a "$app"
+    doctor_fails "token without access (403)" "token scope" "read-protected" \
+        hpq env HEROKU_API_KEY="$HPQ_FORBIDDEN_TOKEN" "$HPQ_CMD" doctor -a "$app"
+    doctor_fails "unknown app" "app" "heroku apps" hpq "$HPQ_CMD" doctor -a hpq-no-such-app
+    doctor_fails "missing config var" "config var" "HEROKUPQ_CONFIG_VAR" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_MISSING_URL
+    set_var HPQ_SHIP_MYSQL_URL '"mysql://hpq_user:hpq-not-a-password@127.0.0.1/db"'
+    doctor_fails "config var not a postgres URL" "config var" "postgres://" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_MYSQL_URL
+    down=$(free_port)
+    set_var HPQ_SHIP_DOWN_URL "\"postgres://hpq_user:hpq-not-a-password@127.0.0.1:$down/db\""
+    doctor_fails "database down" "database reachable" "pg:info" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_DOWN_URL
+    nossl=$(free_port)
+    start_no_ssl_server "$nossl"
+    set_var HPQ_SHIP_NOSSL_URL "\"postgres://hpq_user:hpq-not-a-password@127.0.0.1:$nossl/db\""
+    doctor_fails "server without SSL" "SSL" "SSL" hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_NOSSL_URL
+    kill "$NOSSL_PID" 2>/dev/null; wait "$NOSSL_PID" 2>/dev/null
+    mkdir -p "$WORK/ship-cache" && chmod 775 "$WORK/ship-cache"
+    doctor_fails "cache directory group-writable" "cache directory" "chmod 700" \
+        hpq env HEROKUPQ_CACHE_DIR="$WORK/ship-cache" "$HPQ_CMD" doctor -a "$app"
+    doctor_fails "CA bundle missing (HEROKUPQ_CAFILE empty)" "CA bundle" "HEROKUPQ_CAFILE" \
+        hpq env HEROKUPQ_CAFILE="$WORK/empty.pem" "$HPQ_CMD" doctor -a "$app"
+    set_var HPQ_SHIP_MYSQL_URL null; set_var HPQ_SHIP_DOWN_URL null; set_var HPQ_SHIP_NOSSL_URL null
+}
+
+# The files `make install` documents (README, "Install"), under a PREFIX.
+documented_files() {
+    printf '%s\n' "$1/bin/herokupq" "$1/lib/herokupq/libherokupq.so" \
+        "$1/share/man/man1/herokupq.1" "$1/share/man/man7/herokupq.7" | sort
+}
+
+t_make_install() {
+    local dest=$WORK/destdir prefix=/opt/hpq-test got want
+    rm -rf "$dest"
+    run make -s -C "$ROOT" install DESTDIR="$dest" PREFIX="$prefix"
+    got=$(cd "$dest" && find . \( -type f -o -type l \) | sed 's|^\.||' | sort)
+    want=$(documented_files "$prefix")
+    if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then pass "make install DESTDIR=... PREFIX=... installs exactly the 4 documented files"
+    else fail "make install installs the documented files" "rc=$RC" "got: $got" "want: $want" "$ERR"; fi
+
+    # The installed command finds the installed library (../lib/herokupq), nothing else.
+    run hpq "$dest$prefix/bin/herokupq" -a "$HPQ_APP" -- sh -c 'echo "$LD_PRELOAD"; psql -X -q -A -t -c "$1"' _ "$WHOAMI"
+    if [ "$RC" = 0 ] && [ "$OUT" = "$dest$prefix/lib/herokupq/libherokupq.so"$'\n'"app_user|app_db|t" ]; then
+        pass "the installed command preloads the installed library and psql reaches the app's database"
+    else fail "the installed command works" "rc=$RC out=$OUT" "$ERR"; fi
+
+    run make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX="$prefix"
+    got=$(cd "$dest" && find . \( -type f -o -type l \) | sed 's|^\.||')
+    if [ "$RC" = 0 ] && [ -z "$got" ] && [ ! -e "$dest$prefix/lib/herokupq" ]; then pass "make uninstall removes every installed file (and lib/herokupq/)"
+    else fail "make uninstall removes them all" "rc=$RC left: $got" "$ERR"; fi
+    rm -rf "$dest"
+}
+
+# dpkg waits for no lock: retry while another apt/dpkg holds it (other jobs
+# on the machine install packages too).
+dpkg_retry() {
+    local i
+    for i in $(seq 1 120); do
+        "$@" 2>"$WORK/dpkg.err" && return 0
+        grep -qi 'lock' "$WORK/dpkg.err" || { cat "$WORK/dpkg.err" >&2; return 1; }
+        sleep 2
+    done
+    return 1
+}
+
+deb_path() { ls "$ROOT"/build/herokupq_"$(version_h)"_*.deb 2>/dev/null | head -n1; }
+
+t_debian_package() {
+    if [ "$(id -u)" != 0 ]; then skip "the Debian package installs and is removed" "not root (dpkg -i)"; return; fi
+    if dpkg-query -W -f='${Status}' herokupq 2>/dev/null | grep -q installed; then
+        skip "the Debian package installs and is removed" "a herokupq package is already installed here; not touching it"; return
+    fi
+    run make -s -C "$ROOT" deb
+    local deb; deb=$(deb_path)
+    [ -n "$deb" ] || { fail "make deb" "rc=$RC" "$ERR"; return; }
+    local depends
+    depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | sort | tr '\n' ' ')
+    if [ "$depends" = "ca-certificates libc6 libcjson1 libcurl4 libpq5 " ]; then
+        pass "make deb: Depends names libc6, libcjson1, libpq5 (dpkg-shlibdeps), libcurl4 (dlopen'd) and ca-certificates, nothing more"
+    else fail "the package's Depends" "$(dpkg-deb -f "$deb" Depends)"; fi
+
+    run dpkg_retry dpkg -i "$deb"
+    if [ "$RC" != 0 ]; then fail "dpkg -i" "$OUT" "$ERR"; dpkg_retry dpkg -r herokupq >/dev/null 2>&1; return; fi
+    run hpq /usr/bin/herokupq -a "$HPQ_APP" -- "${PSQL[@]}" -c "$WHOAMI"
+    local cmd_rc=$RC cmd_out=$OUT
+    run hpq env LD_PRELOAD=/usr/lib/herokupq/libherokupq.so HEROKU_APP="$HPQ_APP" "${PSQL[@]}" -c "$WHOAMI"
+    local man_ok=0
+    [ -s /usr/share/man/man1/herokupq.1.gz ] && [ -s /usr/share/man/man7/herokupq.7.gz ] && man_ok=1
+    if [ "$cmd_rc" = 0 ] && [ "$cmd_out" = "app_user|app_db|t" ] && [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && [ "$man_ok" = 1 ]; then
+        pass "dpkg -i: /usr/bin/herokupq and LD_PRELOAD=/usr/lib/herokupq/libherokupq.so both reach the app's database; man pages in /usr/share/man/man1 and man7"
+    else fail "the installed package works" "command rc=$cmd_rc out=$cmd_out" "library rc=$RC out=$OUT man=$man_ok" "$ERR"; fi
+    local files; files=$(dpkg -L herokupq | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+    run dpkg_retry dpkg -r herokupq
+    local left=""
+    for f in $files; do [ -e "$f" ] && left+="$f "; done
+    if [ "$RC" = 0 ] && [ -z "$left" ] && [ -n "$files" ] && ! dpkg-query -W -f='${Status}' herokupq 2>/dev/null | grep -q ' installed'; then
+        pass "dpkg -r herokupq removes every file it installed"
+    else fail "dpkg -r removes the package" "rc=$RC left: $left" "$ERR"; fi
+}
+
+# --- a minimal Debian root, as a container image is built -----------------------------------
+# debootstrap --variant=minbase, the .deb installed with --no-install-recommends
+# (its Depends must bring everything), the test CA and the token as files,
+# psql run in the root (chroot: same network namespace, so it reaches the
+# loopback API double and PostgreSQL).
+in_minroot() {
+    chroot "$MINROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \
+        LD_PRELOAD=/usr/lib/herokupq/libherokupq.so HEROKU_APP="$HPQ_APP" HEROKU_HOST="$HPQ_API_URL" \
+        HEROKUPQ_CAFILE=/etc/herokupq-test-ca.crt HEROKUPQ_STRICT=1 HEROKUPQ_LOG=info \
+        sh -c 'HEROKU_API_KEY=$(cat /run/secrets/heroku_token) && export HEROKU_API_KEY && exec "$@"' _ "$@"
+}
+
+t_minimal_root() {
+    local why; why=$("$ROOT/tests/minroot.sh" why-not)
+    if [ -n "$why" ]; then skip "psql in a minimal Debian root through the packaged shim" "$why"; return; fi
+    run make -s -C "$ROOT" deb
+    MINROOT=$WORK/minroot
+    local t0=$SECONDS
+    if ! "$ROOT/tests/minroot.sh" make "$MINROOT" "$(deb_path)" 2>"$WORK/minroot.log"; then
+        fail "a minimal Debian root with the package" "$(tail -n 20 "$WORK/minroot.log")"
+        "$ROOT/tests/minroot.sh" drop "$MINROOT"; return
+    fi
+    cat "$WORK/minroot.log"
+    echo "minroot: ready in $((SECONDS - t0)) s"
+    install -m 644 "$HPQ_CAFILE" "$MINROOT/etc/herokupq-test-ca.crt"
+    mkdir -p "$MINROOT/run/secrets"
+    (umask 077 && printf '%s\n' "$HPQ_TOKEN" >"$MINROOT/run/secrets/heroku_token")
+
+    run in_minroot psql -X -q -A -t -c "$WHOAMI"
+    if [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && grep -q 'connections go to' <<<"$ERR"; then
+        pass "minimal root (minbase + the .deb, no recommends): psql connects over SSL through the shim"
+    else fail "psql in the minimal root" "rc=$RC out=$OUT" "$ERR"; fi
+
+    start_rotation db-first 3000
+    wait_first_half db-first
+    run in_minroot psql -X -q -A -t -c "SELECT 'after rotation'"
+    wait_rotation
+    if [ "$RC" = 0 ] && [ "$OUT" = "after rotation" ] && grep -q 'rotation' <<<"$ERR"; then
+        pass "minimal root: psql right after a rotation (config var 2 s late) connects with no error"
+    else fail "rotation in the minimal root" "rc=$RC out=$OUT" "$ERR"; fi
+
+    run in_minroot herokupq doctor
+    local doctor_rc=$RC doctor_out=$OUT
+    # Without ca-certificates (libcurl4 only recommends it) the doctor says so.
+    chroot "$MINROOT" dpkg --purge --force-depends ca-certificates >/dev/null 2>&1
+    run in_minroot env -u HEROKUPQ_CAFILE herokupq doctor
+    if [ "$doctor_rc" = 0 ] && [ "$RC" = 1 ] &&
+        grep -A1 '^FAIL CA bundle:' <<<"$OUT" | grep -q 'fix: apt-get install ca-certificates'; then
+        pass "minimal root: herokupq doctor passes; without ca-certificates it fails with 'apt-get install ca-certificates'"
+    else fail "doctor in the minimal root" "with CAs rc=$doctor_rc: $doctor_out" "without rc=$RC: $OUT" "$ERR"; fi
+    "$ROOT/tests/minroot.sh" drop "$MINROOT"
+}
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_debian_package t_minimal_root

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# A minimal Debian root built the way a container image is: debootstrap
+# --variant=minbase, then only what runs, with --no-install-recommends (the
+# herokupq .deb brings its own Depends; psql is the program). Used by the
+# integration tests (tests/integration/ship.sh), and runnable alone:
+#
+#   tests/minroot.sh make DIR DEB    build a fresh root in DIR with DEB installed
+#   tests/minroot.sh drop DIR        unmount what `make` mounted, remove DIR
+#   tests/minroot.sh why-not         why a root cannot be built here (empty: it can)
+#
+# The bare minbase root (with psql) is cached in build/minroot/ as a tarball,
+# so repeated local runs skip debootstrap; CI starts without it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=$ROOT/build/minroot
+SUITE=bookworm
+
+say() { printf 'minroot: %s\n' "$*" >&2; }
+
+# The Debian mirror this machine's apt uses (deb822 or one-line sources).
+mirror() {
+    local m
+    m=$(sed -n 's/^URIs:[[:space:]]*\(http[^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+    [ -n "$m" ] || m=$(sed -n 's/^deb[[:space:]]\+\(http[^ ]*\/debian\)\/*[[:space:]]\+'"$SUITE"'[[:space:]].*/\1/p' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
+    echo "${m:-http://deb.debian.org/debian}"
+}
+
+why_not() {
+    [ "$(id -u)" -eq 0 ] || { echo "not root (debootstrap and chroot need root)"; return; }
+    command -v debootstrap >/dev/null || { echo "debootstrap is not installed"; return; }
+    [ -f "$CACHE/$SUITE-minbase.tar" ] && return
+    curl -fsS --max-time 15 -o /dev/null "$(mirror)/dists/$SUITE/Release" 2>/dev/null ||
+        echo "the Debian mirror $(mirror) cannot be reached"
+}
+
+in_root() { chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    DEBIAN_FRONTEND=noninteractive "$@"; }
+
+mount_proc() { mkdir -p "$DIR/proc"; mountpoint -q "$DIR/proc" || mount -t proc proc "$DIR/proc"; }
+
+sources() {
+    local m; m=$(mirror)
+    printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s-security %s-security main\n' \
+        "$m" "$SUITE" "$m" "$SUITE" "$m" "$SUITE" >"$DIR/etc/apt/sources.list"
+}
+
+# The bare root plus psql (the program, not a herokupq dependency), cached.
+base() {
+    local t0=$SECONDS
+    if [ -f "$CACHE/$SUITE-minbase.tar" ]; then
+        tar -C "$DIR" -xf "$CACHE/$SUITE-minbase.tar"
+        say "root from the cache in $((SECONDS - t0)) s"
+        return
+    fi
+    debootstrap --variant=minbase "$SUITE" "$DIR" "$(mirror)" >"$DIR.debootstrap.log" 2>&1 ||
+        { tail -n 20 "$DIR.debootstrap.log" >&2; return 1; }
+    say "debootstrap --variant=minbase $SUITE: $((SECONDS - t0)) s"
+    cp /etc/resolv.conf "$DIR/etc/resolv.conf"
+    sources
+    mount_proc
+    in_root apt-get update -qq
+    in_root apt-get install -y -qq --no-install-recommends postgresql-client >/dev/null
+    in_root apt-get clean
+    umount "$DIR/proc"
+    mkdir -p "$CACHE"
+    tar -C "$DIR" -cf "$CACHE/$SUITE-minbase.tar.tmp" . && mv "$CACHE/$SUITE-minbase.tar.tmp" "$CACHE/$SUITE-minbase.tar"
+    say "root with psql in $((SECONDS - t0)) s (cached in $CACHE)"
+}
+
+make_root() {
+    DIR=$1
+    local deb=$2 t0=$SECONDS
+    mkdir -p "$DIR"
+    base
+    cp /etc/resolv.conf "$DIR/etc/resolv.conf"
+    mount_proc
+    cp "$deb" "$DIR/tmp/herokupq.deb"
+    # The cached package lists first (a fresh root has them from a minute ago);
+    # when they are too old for the mirror, fetch them again.
+    if ! in_root apt-get install -y -qq --no-install-recommends /tmp/herokupq.deb >"$DIR.apt.log" 2>&1; then
+        say "package lists out of date; apt-get update"
+        { in_root apt-get update -qq &&
+            in_root apt-get install -y -qq --no-install-recommends /tmp/herokupq.deb; } >"$DIR.apt.log" 2>&1 ||
+            { tail -n 20 "$DIR.apt.log" >&2; return 1; }
+    fi
+    rm -f "$DIR/tmp/herokupq.deb"
+    say "herokupq installed with its Depends in $((SECONDS - t0)) s"
+}
+
+drop_root() {
+    DIR=$1
+    [ -d "$DIR" ] || return 0
+    ! mountpoint -q "$DIR/proc" || umount "$DIR/proc" || umount -l "$DIR/proc"
+    # Never follow a mount into the host: refuse if anything is still mounted below.
+    if grep -q " $DIR/" /proc/mounts; then say "still mounted under $DIR; not removing it"; return 1; fi
+    rm -rf --one-file-system -- "$DIR" "$DIR.debootstrap.log" "$DIR.apt.log"
+}
+
+case ${1:-} in
+    make) make_root "$2" "$3" ;;
+    drop) drop_root "$2" ;;
+    why-not) why_not ;;
+    *) echo "usage: $0 make DIR DEB | drop DIR | why-not" >&2; exit 2 ;;
+esac
