@@ -53,8 +53,8 @@ $(BUILD)/asan/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 ASAN_OPT := -O1 -g
 $(BUILD)/asan/shim/entry.o: ASAN_OPT := -O2 -g -foptimize-sibling-calls
 
-$(ASAN_LIB): $(ASAN_OBJ) shim/exports.map
-	$(CC) -shared $(ASAN_FLAGS) -o $@ $(ASAN_OBJ) -Wl,--version-script=shim/exports.map \
+$(ASAN_LIB): $(ASAN_OBJ) $(BUILD)/exports.map
+	$(CC) -shared $(ASAN_FLAGS) -o $@ $(ASAN_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
 	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
 
 # The herokupq command: its own sources plus the library's URL, pure and leaf
@@ -167,8 +167,7 @@ test:
 	$(MAKE) --no-print-directory test-build
 	tests/run.sh
 
-test-build: $(LIB) $(ASAN_LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN)
-test-build: $(LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(CMD)
+test-build: $(LIB) $(ASAN_LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN) $(CMD)
 	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls
 
 demo:
