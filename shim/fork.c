@@ -1,4 +1,4 @@
-/* fork.c — see fork.h. Lock order, everywhere: real, conns, cache, log. */
+/* fork.c — see fork.h. */
 #include "fork.h"
 
 #include <pthread.h>
@@ -6,36 +6,58 @@
 #include "cache.h"
 #include "config.h"
 #include "conns.h"
+#include "libc.h"
 #include "log.h"
 #include "real.h"
 
+/* Every global lock of the shim, in the order they are taken: a thread that
+ * holds one may take only those after it. Add new global locks here, with what
+ * a child does with its copy: unlock it, and forget what only the parent's
+ * other threads would have finished. */
+static const struct global_lock {
+    void (*lock)(void);
+    void (*unlock)(void);
+    void (*in_child)(void);
+} global_locks[] = {
+    {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
+    {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
+    {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
+    {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
+};
+
+#define N_LOCKS (sizeof global_locks / sizeof global_locks[0])
+
+static void lock_all(void)
+{
+    for (unsigned i = 0; i < N_LOCKS; i++)
+        global_locks[i].lock();
+}
+
+static void unlock_all(void)
+{
+    for (unsigned i = N_LOCKS; i-- > 0;)
+        global_locks[i].unlock();
+}
+
+static void reinit_all_in_child(void)
+{
+    for (unsigned i = N_LOCKS; i-- > 0;)
+        global_locks[i].in_child();
+}
+
+/* What the handlers and the child's first calls need is bound before any lock
+ * is taken: binding later, under the locks, could wait for a thread that waits
+ * for them. */
 static void prepare(void)
 {
-    hpq_real_lock();
-    hpq_conns_lock();
-    hpq_cache_lock();
-    hpq_log_lock();
-}
-
-static void parent(void)
-{
-    hpq_log_unlock();
-    hpq_cache_unlock();
-    hpq_conns_unlock();
-    hpq_real_unlock();
-}
-
-static void child(void)
-{
-    hpq_log_unlock();
-    hpq_cache_after_fork_child();
-    hpq_conns_unlock();
-    hpq_real_unlock();
+    hpq_real_dlsym();
+    hpq_real_dlopen();
+    lock_all();
 }
 
 static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
-static void register_handlers(void) { pthread_atfork(prepare, parent, child); }
+static void register_handlers(void) { pthread_atfork(prepare, unlock_all, reinit_all_in_child); }
 
 bool hpq_shim_on(void)
 {

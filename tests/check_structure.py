@@ -10,6 +10,9 @@
 2. Loader calls: LIB (build/libherokupq.so) has no relocation against dlopen or
    dlsym: the shim exports both, so any such relocation is a call by name that
    would bind to the shim's own exports; its internals call libc's (shim/libc.h).
+3. Locks: every file of shim/ that defines N global mutexes has N entries
+   (hpq_<file>_..._lock) in the list of global locks in shim/fork.c, which the
+   fork handlers take and release.
 Prints one line per check; exits 1 if any fails.
 """
 import os
@@ -110,10 +113,36 @@ def check_loader_relocations(lib):
            own or ([out.stderr.strip()] if out.returncode else []))
 
 
+def check_lock_list():
+    shim = os.path.join(ROOT, "shim")
+    fork = open(os.path.join(shim, "fork.c"), encoding="utf-8").read()
+    m = re.search(r"global_locks\[\] = \{(.*?)\n\};", fork, re.S)
+    listed = re.findall(r"\{\s*(hpq_\w+),", m.group(1)) if m else []
+    problems = []
+    total = 0
+    for name in sorted(os.listdir(shim)):
+        if not name.endswith(".c") or name == "fork.c":
+            continue
+        text = open(os.path.join(shim, name), encoding="utf-8").read()
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        mutexes = len(re.findall(r"\bpthread_(?:mutex|rwlock|spinlock)_t\s+\w+", text))
+        stem = os.path.splitext(name)[0]
+        entries = [f for f in listed if f.startswith(f"hpq_{stem}_")]
+        total += mutexes
+        if mutexes > len(entries):
+            problems.append(f"shim/{name} defines {mutexes} global lock(s); shim/fork.c's "
+                            f"global_locks lists {len(entries)} (hpq_{stem}_..._lock)")
+    report(bool(listed) and not problems,
+           f"each of the {total} global locks of shim/ is in fork.c's list, which the fork "
+           "handlers take",
+           problems if listed else ["shim/fork.c has no global_locks[] list"])
+
+
 def main():
     lib = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "libherokupq.so")
     check_layers()
     check_loader_relocations(lib)
+    check_lock_list()
     sys.exit(1 if failures else 0)
 
 

@@ -11,6 +11,17 @@ t_fork() {
     else fail "fork inside the shim" "rc=$RC out=$OUT" "$ERR"; fi
 }
 
+# A child forked while other threads are inside each of the shim's locked regions (a fetch in
+# flight, the libpq table, the connection registry, the log, the cache): 40 forks, none may hang.
+t_fork_locks() {
+    api POST /fault '{"delay_ms": 2000, "count": 1}' >/dev/null
+    run shim timeout 300 "$ROOT/build/progs/fork_locks" "" 40
+    api POST /fault/clear >/dev/null
+    if [ "$RC" = 0 ] && [ "$OUT" = $'forks 40 ok 40 hung 0 failed 0\nthreads ok' ]; then
+        pass "40 forks while other threads fetch, connect, poll, finish and log through the shim: no child hangs"
+    else fail "fork while threads hold the shim's locks" "rc=$RC out=$OUT" "$(tail -5 <<<"$ERR")"; fi
+}
+
 t_constructor() {
     run shim HPQ_CTOR_CONNINFO="postgres://heroku/" LD_PRELOAD="$SHIM $ROOT/build/libs/libctor_connect.so" true
     if [ "$RC" = 0 ] && [ "$OUT" = "ctor ok ssl=t" ]; then pass "a connection from another library's constructor goes through the shim"
@@ -45,4 +56,4 @@ t_structure() {
     fi
 }
 
-tests t_fork t_constructor t_exports t_structure
+tests t_fork t_fork_locks t_constructor t_exports t_structure
