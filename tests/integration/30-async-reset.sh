@@ -13,7 +13,7 @@ t_async() {
     # it is stale, so in start mode that attempt fails and the third succeeds.
     rm -f "$WORK/go.async"
     : >"$WORK/out" # the previous run's output must not count
-    ( wait_for_line '^warm' "$WORK/out" 200; rotate together 0 >/dev/null; touch "$WORK/go.async" ) &
+    ( wait_for_line '^warm' "$WORK/out" 200; rotate together 0 >/dev/null; wait_rotation; touch "$WORK/go.async" ) &
     run shim HEROKUPQ_ASYNC=start "$CONNECT" -e start -w "$WORK/go.async" -r 2 "$stale"
     wait
     if [ "$(sed -n 2p <<<"$OUT" | cut -c1-5)" = "error" ] && grep -q 28P01 <<<"$OUT" &&
