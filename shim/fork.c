@@ -11,9 +11,11 @@
 #include "real.h"
 
 /* Every global lock of the shim, in the order they are taken: a thread that
- * holds one may take only those after it. Add new global locks here, with what
- * a child does with its copy: unlock it, and forget what only the parent's
- * other threads would have finished. */
+ * holds one may take only those after it. Add new global locks here: the
+ * module's hpq_<file>_..._lock and _unlock functions, and what a child does
+ * with its copy (unlock it, and forget what only the parent's other threads
+ * would have finished). tests/check_structure.py fails when a file of shim/
+ * defines more global mutexes than it has entries here. */
 static const struct global_lock {
     void (*lock)(void);
     void (*unlock)(void);
