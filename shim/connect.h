@@ -33,15 +33,26 @@ PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *
 
 /* PQconnectPoll or PQresetPoll returned status for conn: if the shim was
  * watching it, learn from the outcome (a stale failure drops the cached URL)
- * and give the connection back its error verbosity. */
-void hpq_connect_settled(const struct hpq_libpq *lib, PGconn *conn,
-                         PostgresPollingStatusType status);
+ * and give the connection back its error verbosity. A reset that failed as
+ * stale and may be repaired (see hpq_connect_reset_start) is started again
+ * with the current credentials instead: the status for the program is then
+ * PGRES_POLLING_WRITING. Returns the status to give the program. Must be
+ * called with the depth guard raised (its own libpq calls nest). */
+PostgresPollingStatusType hpq_connect_settled(const struct hpq_libpq *lib,
+                                              const struct hpq_config *cfg, PGconn *conn,
+                                              PostgresPollingStatusType status);
 
-/* PQreset and PQresetStart on a rewritten connection: libpq reconnects with
- * the credentials it stored, so a stale failure cannot be repaired here; it
- * makes the next new connection fetch the URL again. */
-void hpq_connect_reset(const struct hpq_libpq *lib, PGconn *conn);
-int hpq_connect_reset_start(const struct hpq_libpq *lib, PGconn *conn);
+/* PQreset and PQresetStart on a rewritten connection. libpq reconnects with
+ * the credentials it stored in the PGconn; when that fails as stale, the shim
+ * fetches the current URL (within HEROKUPQ_RETRY_MS, backing off like a new
+ * connection) and, if only the password or user changed, writes them into
+ * the PGconn (creds.h) and resets again. Otherwise the reset fails as libpq
+ * reports it, and the next new connection fetches the URL again. The
+ * asynchronous reset is repaired in PQresetPoll, except with
+ * HEROKUPQ_ASYNC=start (polls never wait for the API). */
+void hpq_connect_reset(const struct hpq_libpq *lib, const struct hpq_config *cfg, PGconn *conn);
+int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                            PGconn *conn);
 
 /* PQping* rewritten like a connection. */
 PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,

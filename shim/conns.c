@@ -12,7 +12,7 @@ struct entry {
     PGconn *conn;
     char *url;
     bool watching;
-    PGVerbosity saved;
+    struct hpq_watch watch;
     struct entry *next;
 };
 
@@ -37,7 +37,7 @@ static struct entry *find_locked(const PGconn *conn)
 static void release(struct entry *e)
 {
     if (e->url) {
-        memset(e->url, 0, strlen(e->url)); /* it holds a password */
+        explicit_bzero(e->url, strlen(e->url)); /* it holds a password */
         free(e->url);
     }
     free(e);
@@ -68,19 +68,19 @@ void hpq_conns_add(PGconn *conn, const char *url)
     pthread_mutex_unlock(&lock);
 }
 
-bool hpq_conns_watch(PGconn *conn, PGVerbosity saved)
+bool hpq_conns_watch(PGconn *conn, const struct hpq_watch *watch)
 {
     pthread_mutex_lock(&lock);
     struct entry *e = find_locked(conn);
     if (e) {
         e->watching = true;
-        e->saved = saved;
+        e->watch = *watch;
     }
     pthread_mutex_unlock(&lock);
     return e != NULL;
 }
 
-bool hpq_conns_unwatch(PGconn *conn, char **url, PGVerbosity *saved)
+bool hpq_conns_unwatch(PGconn *conn, char **url, struct hpq_watch *watch)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) == 0)
         return false;
@@ -89,7 +89,7 @@ bool hpq_conns_unwatch(PGconn *conn, char **url, PGVerbosity *saved)
     struct entry *e = find_locked(conn);
     if (e && e->watching) {
         e->watching = false;
-        *saved = e->saved;
+        *watch = e->watch;
         *url = strdup(e->url);
         was = *url != NULL;
     }

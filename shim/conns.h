@@ -10,14 +10,22 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+/* Remember conn as rewritten to url (again: the URL replaces the one it had,
+ * and conn is no longer watched). */
 void hpq_conns_add(PGconn *conn, const char *url);
 
-/* Start watching conn's outcome; saved is the verbosity to give back. */
-bool hpq_conns_watch(PGconn *conn, PGVerbosity saved);
+/* What the shim waits for on a watched connection. */
+struct hpq_watch {
+    PGVerbosity saved;      /* the verbosity to give back */
+    long long repair_until; /* a reset the shim may repair until then (hpq_now_ms); 0: none */
+    unsigned attempt;       /* reset attempts so far */
+};
 
-/* If conn is being watched: stop, and give its URL (malloc'd) and the saved
- * verbosity. */
-bool hpq_conns_unwatch(PGconn *conn, char **url, PGVerbosity *saved);
+/* Start watching conn's outcome. */
+bool hpq_conns_watch(PGconn *conn, const struct hpq_watch *watch);
+
+/* If conn is being watched: stop, and give its URL (malloc'd) and the watch. */
+bool hpq_conns_unwatch(PGconn *conn, char **url, struct hpq_watch *watch);
 
 /* A copy of the URL conn was rewritten to (malloc'd), or NULL if it was not. */
 char *hpq_conns_url(PGconn *conn);

@@ -195,9 +195,12 @@ PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
     if (!lib)
         return PGRES_POLLING_FAILED;
+    if (depth > 0)
+        return lib->connect_poll(conn);
+    depth++; /* a reset the shim restarts polls inside libpq */
     PostgresPollingStatusType status = lib->connect_poll(conn);
-    if (depth == 0)
-        hpq_connect_settled(lib, conn, status);
+    status = hpq_connect_settled(lib, hpq_config(), conn, status);
+    depth--;
     return status;
 }
 
@@ -206,11 +209,12 @@ PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
     if (!lib)
         return PGRES_POLLING_FAILED;
+    if (depth > 0)
+        return lib->reset_poll(conn);
     depth++; /* libpq's PQresetPoll calls its PQconnectPoll */
     PostgresPollingStatusType status = lib->reset_poll(conn);
+    status = hpq_connect_settled(lib, hpq_config(), conn, status);
     depth--;
-    if (depth == 0)
-        hpq_connect_settled(lib, conn, status);
     return status;
 }
 
@@ -224,7 +228,7 @@ void hpq_on_reset(const void *caller, PGconn *conn)
         return;
     }
     depth++;
-    hpq_connect_reset(lib, conn);
+    hpq_connect_reset(lib, hpq_config(), conn);
     depth--;
 }
 
@@ -236,7 +240,7 @@ int hpq_on_reset_start(const void *caller, PGconn *conn)
     if (!outermost())
         return lib->reset_start(conn);
     depth++;
-    int started = hpq_connect_reset_start(lib, conn);
+    int started = hpq_connect_reset_start(lib, hpq_config(), conn);
     depth--;
     return started;
 }

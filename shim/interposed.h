@@ -47,7 +47,10 @@
     X(ConnStatusType, PQstatus, status, (const PGconn *conn))                                   \
     X(char *, PQerrorMessage, error_message, (const PGconn *conn))                              \
     X(PGVerbosity, PQsetErrorVerbosity, set_error_verbosity,                                    \
-      (PGconn * conn, PGVerbosity verbosity))
+      (PGconn * conn, PGVerbosity verbosity))                                                  \
+    /* libpq's own copies of the credentials a reset reuses: see creds.h */                   \
+    X(char *, PQpass, pass, (const PGconn *conn))                                              \
+    X(char *, PQuser, user, (const PGconn *conn))
 
 /* (a, b) → a, b: splices a parenthesised argument list into another. */
 #define HPQ_UNPARENTHESISE(...) __VA_ARGS__

@@ -60,16 +60,19 @@ static void watching_is_reported_once(void **state)
     (void)state;
     PGconn *conn = (PGconn *)(uintptr_t)0x7654320;
     char *url = NULL;
-    PGVerbosity saved = PQERRORS_TERSE;
-    assert_false(hpq_conns_watch(conn, PQERRORS_VERBOSE)); /* not tracked: nothing to watch */
+    struct hpq_watch watch = {.saved = PQERRORS_VERBOSE, .repair_until = 42, .attempt = 3};
+    struct hpq_watch seen = {0};
+    assert_false(hpq_conns_watch(conn, &watch)); /* not tracked: nothing to watch */
     hpq_conns_add(conn, "postgres://u:p@h/d");
-    assert_false(hpq_conns_unwatch(conn, &url, &saved));
-    assert_true(hpq_conns_watch(conn, PQERRORS_VERBOSE));
-    assert_true(hpq_conns_unwatch(conn, &url, &saved));
+    assert_false(hpq_conns_unwatch(conn, &url, &seen));
+    assert_true(hpq_conns_watch(conn, &watch));
+    assert_true(hpq_conns_unwatch(conn, &url, &seen));
     assert_string_equal(url, "postgres://u:p@h/d");
-    assert_int_equal(saved, PQERRORS_VERBOSE);
+    assert_int_equal(seen.saved, PQERRORS_VERBOSE);
+    assert_int_equal(seen.repair_until, 42);
+    assert_int_equal(seen.attempt, 3);
     free(url);
-    assert_false(hpq_conns_unwatch(conn, &url, &saved));
+    assert_false(hpq_conns_unwatch(conn, &url, &seen));
     hpq_conns_remove(conn);
 }
 
