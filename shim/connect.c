@@ -10,6 +10,7 @@
 #include "conns.h"
 #include "creds.h"
 #include "log.h"
+#include "seen.h"
 
 #define HPQ_ERR_MAX 256
 
@@ -42,6 +43,16 @@ static bool next_sqlstate(const char **cursor, char code[6])
             return true;
         }
     }
+    return false;
+}
+
+bool hpq_has_sqlstate(const char *message, const char *sqlstate)
+{
+    const char *cursor = message ? message : "";
+    char code[6];
+    while (next_sqlstate(&cursor, code))
+        if (strcmp(code, sqlstate) == 0)
+            return true;
     return false;
 }
 
@@ -81,13 +92,29 @@ static void forget(char *conninfo)
     }
 }
 
+/* Said once per process: the program gets the database it names, not the URL's. */
+static void warn_other_database(const struct hpq_config *cfg, const char *db, const char *url_db)
+{
+    static bool warned;
+    if (__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+        return;
+    hpq_log(HPQ_WARN, "the program names database \"%s\", config var %s names \"%s\": "
+            "connecting to \"%s\" on the app's server, with the app's credentials",
+            db, cfg->config_var, url_db ? url_db : "", db);
+}
+
 /* The conninfo for the program's connection rewritten to url (NULL: keep the
  * program's routing). malloc'd; NULL if out of memory. */
-static char *rewritten(const struct hpq_params *program, const struct hpq_params *url)
+static char *rewritten(const struct hpq_config *cfg, const struct hpq_params *program,
+                       const struct hpq_params *url)
 {
     struct hpq_params params = {0};
     char *conninfo = NULL;
-    if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0)
+    const char *own_db = url ? hpq_explicit_dbname(cfg, program, url) : NULL;
+    if (own_db)
+        warn_other_database(cfg, own_db, hpq_params_get(url, "dbname"));
+    if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0 &&
+        (!own_db || hpq_params_set(&params, "dbname", own_db) == 0))
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
     char shown[512];
@@ -100,10 +127,11 @@ static char *rewritten(const struct hpq_params *program, const struct hpq_params
  * list), whose nested PQconnectStart the shim sees (hpq_connect_started).
  * Starting: PQconnectStart, for HEROKUPQ_ASYNC=start. Either way the PGconn
  * reports SQLSTATEs until the shim has seen its outcome. */
-static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_params *program,
-                         const struct hpq_params *url, bool start)
+static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                         const struct hpq_params *program, const struct hpq_params *url,
+                         bool start)
 {
-    char *conninfo = rewritten(program, url);
+    char *conninfo = rewritten(cfg, program, url);
     if (!conninfo)
         return NULL; /* out of memory: what libpq itself returns then */
     PGconn *conn;
@@ -131,7 +159,7 @@ static PGconn *without_url(const struct hpq_libpq *lib, const struct hpq_config 
     if (cfg->strict)
         return failed_conn(lib, why);
     hpq_log(HPQ_WARN, "connecting with the program's own parameters (sslmode at least require)");
-    PGconn *conn = open_conn(lib, program, NULL, start);
+    PGconn *conn = open_conn(lib, cfg, program, NULL, start);
     if (conn && start)
         lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* not watched: nothing to learn */
     return conn;
@@ -165,6 +193,7 @@ static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, 
     if (hpq_url_parse(lib, url, out, why, sizeof why) == 0) {
         hpq_log_secret(hpq_params_get(out, "password"));
         announce(cfg, out);
+        hpq_seen_add(hpq_params_get(out, "host"), hpq_params_get(out, "port"), cfg->config_var);
         return 0;
     }
     snprintf(err, errlen, "config var %s of app %s %s", cfg->config_var, cfg->app, why);
@@ -216,9 +245,13 @@ static void announce_recovery(const struct hpq_params *url, unsigned attempts, l
  * (for PQreset). A success after a failed attempt is a repaired rotation. */
 static enum hpq_outcome settle_attempt(const struct hpq_libpq *lib, PGconn *conn, const char *url,
                                        const struct hpq_params *url_params, unsigned attempts,
-                                       long long started)
+                                       long long started, bool own_db)
 {
-    enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
+    const char *why = lib->error_message(conn);
+    enum hpq_outcome outcome = hpq_classify(lib->status(conn), why);
+    /* A database the program named itself is not one a new URL brings back. */
+    if (own_db && outcome == HPQ_STALE && hpq_has_sqlstate(why, "3D000"))
+        outcome = HPQ_REFUSED;
     if (outcome == HPQ_CONNECTED) {
         hpq_cache_confirm(url);
         if (attempts > 1)
@@ -244,9 +277,11 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
             conn = without_url(lib, cfg, program, err, false);
             break;
         }
-        conn = open_conn(lib, program, &url_params, false);
+        conn = open_conn(lib, cfg, program, &url_params, false);
+        bool own_db = hpq_explicit_dbname(cfg, program, &url_params) != NULL;
         enum hpq_outcome outcome =
-            conn ? settle_attempt(lib, conn, url, &url_params, attempts, started) : HPQ_REFUSED;
+            conn ? settle_attempt(lib, conn, url, &url_params, attempts, started, own_db)
+                 : HPQ_REFUSED;
         hpq_params_clear(&url_params);
         if (!conn)
             break;
@@ -272,7 +307,7 @@ PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *
         conn = without_url(lib, cfg, program, err, true);
     else if (parse_url(lib, cfg, url, &url_params, err, sizeof err))
         conn = without_url(lib, cfg, program, err, true);
-    else if ((conn = open_conn(lib, program, &url_params, true)) != NULL) {
+    else if ((conn = open_conn(lib, cfg, program, &url_params, true)) != NULL) {
         hpq_conns_add(conn, url);
         hpq_conns_watch(conn, &(struct hpq_watch){.saved = PQERRORS_DEFAULT});
         if (lib->status(conn) == CONNECTION_BAD)
@@ -426,10 +461,10 @@ int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config
     return started;
 }
 
-static PGPing ping_url(const struct hpq_libpq *lib, const struct hpq_params *program,
-                       const struct hpq_params *url)
+static PGPing ping_url(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                       const struct hpq_params *program, const struct hpq_params *url)
 {
-    char *conninfo = rewritten(program, url);
+    char *conninfo = rewritten(cfg, program, url);
     PGPing result = conninfo ? lib->ping(conninfo) : PQPING_NO_ATTEMPT;
     forget(conninfo);
     return result;
@@ -443,7 +478,7 @@ PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
     if (!url && cfg->strict)
         return PQPING_NO_ATTEMPT; /* the cause is already logged */
     if (!url)
-        return ping_url(lib, program, NULL);
+        return ping_url(lib, cfg, program, NULL);
     PGPing result = PQPING_NO_ATTEMPT;
     /* A server that does not answer may have moved (failover): one fresh
      * resolve, and a second ping only if the URL changed. */
@@ -451,7 +486,7 @@ PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
         struct hpq_params url_params = {0};
         if (parse_url(lib, cfg, url, &url_params, err, sizeof err))
             break;
-        result = ping_url(lib, program, &url_params);
+        result = ping_url(lib, cfg, program, &url_params);
         hpq_params_clear(&url_params);
         char *next = NULL;
         if (result != PQPING_NO_RESPONSE ||

@@ -19,6 +19,9 @@ enum hpq_outcome {
  * PQERRORS_VERBOSE ("FATAL:  28P01: ..."). */
 enum hpq_outcome hpq_classify(ConnStatusType status, const char *message);
 
+/* Whether message (PQERRORS_VERBOSE) reports that SQLSTATE. */
+bool hpq_has_sqlstate(const char *message, const char *sqlstate);
+
 /* Connect the program's connection to the app's database, retrying a stale
  * failure within HEROKUPQ_RETRY_MS. Falls back as documented when the URL
  * cannot be resolved. */

@@ -9,6 +9,7 @@
 #include "libc.h"
 #include "log.h"
 #include "real.h"
+#include "seen.h"
 
 /* Every global lock of the shim, in the order they are taken: a thread that
  * holds one may take only those after it. Add new global locks here: the
@@ -24,6 +25,7 @@ static const struct global_lock {
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
     {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
+    {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
 };
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "real.h"
 #include "rewrite.h"
+#include "seen.h"
 
 static __thread unsigned depth;
 
@@ -63,6 +64,18 @@ static int program_params(const struct hpq_libpq *lib, const struct call *c,
     }
 }
 
+/* The connection names the server of a URL the shim resolved (seen.h). */
+static bool names_seen_server(const struct hpq_params *program)
+{
+    const char *hosts = hpq_params_get(program, "host");
+    const char *ports = hpq_params_get(program, "port");
+    if (!hosts || !*hosts)
+        hosts = getenv("PGHOST");
+    if (!ports || !*ports)
+        ports = getenv("PGPORT");
+    return hpq_seen_var(hosts, ports) != NULL;
+}
+
 /* The program's parameters, if this connection is one to rewrite. */
 static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                           const struct call *c, struct hpq_params *program)
@@ -75,7 +88,7 @@ static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *
     }
     hpq_log_secret(hpq_params_get(program, "password"));
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
-    return hpq_is_target(cfg, program, getenv("PGHOST"));
+    return hpq_is_target(cfg, program, getenv("PGHOST")) || names_seen_server(program);
 }
 
 /* The policy applies to the outermost call on this thread, when the shim is on. */

@@ -173,6 +173,33 @@ bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *progra
     return hosts && *hosts && host_list_has_target(cfg, hosts);
 }
 
+static bool nonempty(const char *s) { return s && *s; }
+
+/* The program names the URL's server: its host, and its port if it names one. */
+static bool same_server(const struct hpq_params *program, const struct hpq_params *url)
+{
+    const char *host = hpq_params_get(program, "host"), *port = hpq_params_get(program, "port");
+    const char *url_host = hpq_params_get(url, "host"), *url_port = hpq_params_get(url, "port");
+    if (!nonempty(url_port))
+        url_port = "5432";
+    return nonempty(url_host) && strcasecmp(host, url_host) == 0 &&
+           (!nonempty(port) || strcmp(port, url_port) == 0);
+}
+
+const char *hpq_explicit_dbname(const struct hpq_config *cfg, const struct hpq_params *program,
+                                const struct hpq_params *url)
+{
+    const char *db = hpq_params_get(program, "dbname");
+    const char *url_db = hpq_params_get(url, "dbname");
+    if (!nonempty(db) || (url_db && strcmp(db, url_db) == 0))
+        return NULL;
+    const char *host = hpq_params_get(program, "host");
+    if (!nonempty(host))
+        return db;
+    bool placeholder = !cfg->target_all && host_list_has_target(cfg, host);
+    return placeholder || same_server(program, url) ? db : NULL;
+}
+
 int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
                   char *err, size_t errlen)
 {

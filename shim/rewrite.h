@@ -58,6 +58,14 @@ int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_param
 int hpq_rewrite(const struct hpq_params *program, const struct hpq_params *url,
                 const char *env_sslmode, struct hpq_params *out);
 
+/* The database the program names explicitly when it is not the URL's, else
+ * NULL. The program's own dbname counts when its host is none, a placeholder
+ * of HEROKUPQ_TARGET, or the URL's own host (and port, if it names one); a
+ * program naming another server is holding a copy of an older URL, whose
+ * database is as stale as its password. */
+const char *hpq_explicit_dbname(const struct hpq_config *cfg, const struct hpq_params *program,
+                                const struct hpq_params *url);
+
 /* "strongest" of two sslmode values; unknown values rank below disable. */
 const char *hpq_sslmode_max(const char *a, const char *b);
 
