@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Asynchronous connections (PQconnectStart + PQconnectPoll) and PQreset.
+# Asynchronous connections (PQconnectStart + PQconnectPoll); resets are in 60-reset.sh.
 
 # --- asynchronous connections (PQconnectStart + PQconnectPoll) -------------------------------------
 t_async() {
@@ -32,19 +32,4 @@ t_async() {
     else fail "async complete after rotation" "rc=$RC out=$OUT" "$ERR"; fi
 }
 
-# --- PQreset cannot repair a rotated connection, but it makes the next one quick -------------------
-t_reset() {
-    rm -f "$WORK/go.reset"
-    : >"$WORK/out" # the previous run's output must not count
-    ( wait_for_line '^first' "$WORK/out" 200; rotate together 0 >/dev/null; wait_rotation; touch "$WORK/go.reset" ) &
-    run shim HEROKUPQ_LOG=info "$ROOT/build/progs/reset_client" "$WORK/go.reset"
-    wait
-    if [ "$RC" = 0 ] && [ "$(sed -n 1p <<<"$OUT")" = "first ok" ] &&
-        sed -n 2p <<<"$OUT" | grep -q '^reset error .*28P01' &&
-        [ "$(sed -n 3p <<<"$OUT")" = "new ok" ] &&
-        grep -q 'herokupq: info: a connection failed, the credentials or database are gone' <<<"$ERR" &&
-        ! grep -q 'attempt 1 failed' <<<"$ERR"; then
-        pass "PQreset after a rotation fails as libpq reports it; the next new connection gets the new URL at once"
-    else fail "PQreset after a rotation" "rc=$RC out=$OUT" "$ERR"; fi
-}
-tests t_async t_reset
+tests t_async

@@ -5,11 +5,13 @@
 t_last_good_url() {
     rm -f "$WORK/go.lastgood"
     # The API fails only once the program's first connection has resolved the URL.
+    # The program's own parameters name a server and database that do not exist
+    # (a copy of an old URL), so only the last good URL can connect.
     : >"$WORK/out" # the previous run's output must not count
     ( wait_for_line '^warm' "$WORK/out" 200; api POST /fault '{"status": 503, "count": -1}' >/dev/null
       touch "$WORK/go.lastgood" ) &
     run shim HEROKUPQ_TTL=0 HEROKUPQ_LOG=warn "$CONNECT" -w "$WORK/go.lastgood" -t 4 \
-        "$(fallback_conninfo | sed 's/app_db/no_such_db/')"
+        "$(fallback_conninfo | sed "s|:$HPQ_PG_PORT/app_db|:1/no_such_db|")"
     wait
     api POST /fault/clear >/dev/null
     local ok warned

@@ -1,7 +1,7 @@
 /* reset_client — PQreset (or PQresetStart + PQresetPoll) on a connection
  * whose session the tests end while they rotate the credentials.
  *
- *   reset_client [-a] [-c CONNINFO2] FILE [CONNINFO]
+ *   reset_client [-a] [-x] [-c CONNINFO2] FILE [CONNINFO]
  *
  * Connects with CONNINFO, then waits until FILE exists (the tests rotate the
  * credentials and terminate the session meanwhile), runs a query on the old
@@ -13,7 +13,9 @@
  *   reset ok|error <message>        PQstatus of the same PGconn after the reset
  *   after ok <user> <db> <ssl>|error <message>   a query on it
  *   new ok|error <message>
- * Exits 0 if the first and the new connection succeeded. */
+ * Exits 0 if the first and the new connection succeeded; with -x through
+ * _exit, skipping the libraries' destructors (under AddressSanitizer,
+ * libp11-kit's waits forever for glibc's locale lock). */
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
@@ -27,7 +29,7 @@ static void print_line(const char *what, int ok, const char *detail)
     for (char *p = text; *p; p++)
         if (*p == '\n')
             *p = ' ';
-    printf("%s %s %s\n", what, ok ? "ok" : "error", text);
+    printf("%s %s%s%s\n", what, ok ? "ok" : "error", *text ? " " : "", text);
     fflush(stdout);
 }
 
@@ -64,11 +66,13 @@ static void reset_async(PGconn *conn)
 
 int main(int argc, char **argv)
 {
-    int async = 0, opt;
+    int async = 0, quick_exit = 0, opt;
     const char *second = NULL;
-    while ((opt = getopt(argc, argv, "ac:")) != -1) {
+    while ((opt = getopt(argc, argv, "axc:")) != -1) {
         if (opt == 'a')
             async = 1;
+        else if (opt == 'x')
+            quick_exit = 1;
         else if (opt == 'c')
             second = optarg;
         else
@@ -93,5 +97,8 @@ int main(int argc, char **argv)
     PGconn *fresh = PQconnectdb(second ? second : conninfo);
     ok &= report("new", fresh);
     PQfinish(fresh);
+    fflush(stdout);
+    if (quick_exit)
+        _exit(ok ? 0 : 1);
     return ok ? 0 : 1;
 }
