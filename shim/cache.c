@@ -439,21 +439,35 @@ static void resolve(struct hpq_cache *c, const struct hpq_config *cfg, struct en
         hpq_log(HPQ_WARN, "using the last good database URL until the API answers");
 }
 
+/* var's entry, caught up with the file; NULL, the reason in err, if the table is full. */
+static struct entry *entry_synced(struct hpq_cache *c, const struct hpq_config *cfg,
+                                  const char *var, char *err, size_t errlen)
+{
+    struct entry *e = entry_for(c, cfg, var);
+    if (e)
+        sync_in(c, e);
+    else
+        snprintf(err, errlen, "more than %d config vars in one process", HPQ_CACHE_VARS);
+    return e;
+}
+
+static char *get_locked(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
+                        char *err, size_t errlen)
+{
+    struct entry *e = entry_synced(c, cfg, var, err, errlen);
+    if (!e)
+        return NULL;
+    if (!fresh(c, cfg, e))
+        resolve(c, cfg, e);
+    return copy_or_error(e, err, errlen);
+}
+
 char *hpq_cache_get_in(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
                        char *err, size_t errlen)
 {
     int saved = errno;
     pthread_mutex_lock(&c->lock);
-    struct entry *e = entry_for(c, cfg, var);
-    char *url = NULL;
-    if (!e) {
-        snprintf(err, errlen, "more than %d config vars in one process", HPQ_CACHE_VARS);
-    } else {
-        sync_in(c, e);
-        if (!fresh(c, cfg, e))
-            resolve(c, cfg, e);
-        url = copy_or_error(e, err, errlen);
-    }
+    char *url = get_locked(c, cfg, var, err, errlen);
     pthread_mutex_unlock(&c->lock);
     errno = saved;
     return url;
@@ -490,25 +504,28 @@ static bool find_other(struct hpq_cache *c, const struct hpq_config *cfg, struct
     }
 }
 
+static char *refresh_locked(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
+                            const char *failed_url, long long deadline_ms, char *err,
+                            size_t errlen)
+{
+    struct entry *e = entry_synced(c, cfg, var, err, errlen);
+    if (!e)
+        return NULL;
+    if (same_url(e->rec.url, failed_url))
+        update_shared(c, e, failed_url, set_stale);
+    if (find_other(c, cfg, e, failed_url, deadline_ms))
+        return copy_or_error(e, err, errlen);
+    snprintf(err, errlen, "no new database URL within HEROKUPQ_RETRY_MS");
+    return NULL;
+}
+
 char *hpq_cache_refresh_in(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
                            const char *failed_url, long long deadline_ms, char *err,
                            size_t errlen)
 {
     int saved = errno;
     pthread_mutex_lock(&c->lock);
-    struct entry *e = entry_for(c, cfg, var);
-    char *url = NULL;
-    if (!e) {
-        snprintf(err, errlen, "more than %d config vars in one process", HPQ_CACHE_VARS);
-    } else {
-        sync_in(c, e);
-        if (same_url(e->rec.url, failed_url))
-            update_shared(c, e, failed_url, set_stale);
-        if (find_other(c, cfg, e, failed_url, deadline_ms))
-            url = copy_or_error(e, err, errlen);
-        else
-            snprintf(err, errlen, "no new database URL within HEROKUPQ_RETRY_MS");
-    }
+    char *url = refresh_locked(c, cfg, var, failed_url, deadline_ms, err, errlen);
     pthread_mutex_unlock(&c->lock);
     errno = saved;
     return url;

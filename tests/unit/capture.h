@@ -12,7 +12,7 @@
 static FILE *captured;
 static int saved_stderr = -1;
 
-static void capture_start(void)
+static inline void capture_start(void)
 {
     captured = tmpfile();
     assert_non_null(captured);
@@ -22,7 +22,7 @@ static void capture_start(void)
     assert_true(dup2(fileno(captured), STDERR_FILENO) >= 0);
 }
 
-static const char *capture_end(void)
+static inline const char *capture_end(void)
 {
     static char out[16384];
     dup2(saved_stderr, STDERR_FILENO);
@@ -37,7 +37,7 @@ static const char *capture_end(void)
 }
 
 /* How many lines of out contain part. */
-static int lines_with(const char *out, const char *part)
+static inline int lines_with(const char *out, const char *part)
 {
     int n = 0;
     for (const char *line = out; line && *line;) {
@@ -54,7 +54,7 @@ static int lines_with(const char *out, const char *part)
 #include <ftw.h>
 #include <stdio.h>
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static inline int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     (void)st;
     (void)type;
@@ -62,6 +62,6 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
     return remove(path);
 }
 
-static int remove_tree(const char *path) { return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
+static inline int remove_tree(const char *path) { return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 #endif
