@@ -5,6 +5,7 @@
  * fake clock moves only when the cache sleeps, so the tests take milliseconds. */
 #include "unit.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -540,6 +541,18 @@ static void refused_directory_leaves_the_in_process_cache(void **state)
     assert_int_equal(F.calls, 1);
 }
 
+static void errno_is_kept(void **state)
+{
+    (void)state;
+    errno = EINTR;
+    assert_get(A, var, U1); /* mkdir, open, flock, rename... underneath */
+    hpq_cache_confirm_in(A, U1);
+    hpq_cache_invalidate_in(A, U1);
+    char *url = hpq_cache_refresh_in(A, &cfg, var, U1, F.mono, err, sizeof err);
+    free(url);
+    assert_int_equal(errno, EINTR);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -568,6 +581,7 @@ int main(void)
         T(lock_wait_is_bounded_by_the_retry_budget),
         T(a_killed_lock_holder_does_not_block),
         T(refused_directory_leaves_the_in_process_cache),
+        T(errno_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
