@@ -21,6 +21,7 @@ hpq_env_up "$WORK/env" 2>/dev/null
 export LD_PRELOAD=$ROOT/build/libherokupq.so
 export HEROKU_APP=$HPQ_APP HEROKU_API_KEY=$HPQ_TOKEN HEROKU_HOST=$HPQ_API_URL
 export HEROKUPQ_CAFILE=$HPQ_CAFILE HEROKUPQ_LOG=info
+export HEROKUPQ_CACHE_DIR=$WORK/cache # the shared cache lives and dies with the demo
 whoami() {
     psql -X -c "SELECT current_user, current_database(), inet_server_port() AS port,
                        ssl, version AS tls

@@ -1,48 +1,60 @@
-/* cache.c — see cache.h. All state below is guarded by cache.lock. */
+/* cache.c — see cache.h. A cache's state is guarded by its lock; the lock is
+ * released around every request, sleep and wait for another process. */
 #include "cache.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "filecache.h"
 #include "log.h"
-#include "source.h"
 
-/* Milliseconds to wait before the next fetch, after each fetch that brought
- * nothing new: quick at first (a rotation's config var lags by seconds), then
- * slowly (an API outage or a deleted database must not drain the account's
- * rate limit of 4,500 requests, refilled at 75 a minute). */
-static const int backoff_ms[] = {250, 500, 1000, 1000, 1000, 1000, 2000, 4000, 8000, 16000, 30000};
-#define BACKOFF_STEPS (sizeof backoff_ms / sizeof backoff_ms[0])
-#define BACKOFF_FORGET_MS 60000 /* a quiet minute starts the schedule again */
+/* After a fetch that brought a stale URL back: quick at first (a rotation's
+ * config var lags the database by seconds), then slowly. After an API
+ * failure: slowly from the start (an outage must not drain the account's
+ * 4,500 requests, refilled at 75 a minute). */
+static const int progress_ms[] = {250, 250, 250, 250, 250,  250,   250,   250,  250,
+                                  250, 250, 250, 500, 1000, 2000, 4000, 8000, 16000, 30000};
+static const int failure_ms[] = {1000, 2000, 4000, 8000, 16000, 30000};
+#define FORGET_MS 60000           /* a quiet minute starts the schedule again */
+#define RETRY_AFTER_MAX_S 600     /* a longer Retry-After is not believed */
+#define LOW_REMAINING 100         /* fewer requests left than this: ask at most ... */
+#define LOW_REMAINING_MS 30000    /* ... this often */
+#define SKEW_MS 60000             /* a record from further in the future is expired */
+#define LOCK_POLL_MS 5            /* waiting for another process's request */
+#define BACKOFF_POLL_MS 25        /* waiting out a back-off: also watching the file */
 
-static struct {
+enum dir_state { DIR_UNOPENED, DIR_OPEN, DIR_OFF };
+
+struct entry {
+    char *var;
+    struct hpq_record rec; /* url, etag, times, back-off: what the file shares */
+    bool fetching;         /* a thread of this process is fetching for this entry */
+    unsigned long fetches; /* completed fetches: lets waiters see one has ended */
+    bool fetch_failed;     /* the last fetch failed, for the reason in error */
+    bool limited;          /* rate limited: said once, until the API is fine again */
+    char error[256];
+    char file[HPQ_SHA256_HEX]; /* the entry's file name; "" when it has none */
+    struct hpq_file_id seen;   /* the file as last read or written */
+    int lock_fd;               /* the host lock, while this process holds it */
+};
+
+struct hpq_cache {
     pthread_mutex_t lock;
     pthread_cond_t done; /* broadcast when a fetch ends */
-    char *url;           /* last good URL, or NULL */
-    bool stale;          /* a connection to url failed as if its credentials were stale */
-    long long fetched_at;
-    bool fetching;
-    unsigned long fetches; /* completed fetches: lets waiters see one has ended */
-    long long next_fetch_at;
-    unsigned backoff_step;
-    bool fetch_failed; /* the last fetch failed, for the reason in error */
-    char error[256];
-} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    const struct hpq_cache_ops *ops;
+    enum dir_state dir_state;
+    int dirfd;
+    unsigned n;
+    struct entry entries[HPQ_CACHE_VARS];
+};
 
-static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
-
-static void init_cond(void)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&cache.done, &attr);
-    pthread_condattr_destroy(&attr);
-}
+/* ---- clocks and the real fetch ---------------------------------------------------------- */
 
 long long hpq_now_ms(void)
 {
@@ -51,169 +63,552 @@ long long hpq_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool fresh(const struct hpq_config *cfg, long long now)
+static long long real_mono(void *ctx)
 {
-    return cache.url && !cache.stale && now - cache.fetched_at < cfg->ttl_s * 1000;
+    (void)ctx;
+    return hpq_now_ms();
 }
 
-static char *copy_or_error(char *err, size_t errlen)
+static long long real_wall(void *ctx)
 {
-    char *url = cache.url ? strdup(cache.url) : NULL;
-    if (!url)
-        snprintf(err, errlen, "%s", cache.url ? "out of memory" : cache.error);
-    return url;
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void back_off(long long now)
+static void real_sleep(void *ctx, long ms)
 {
-    if (now > cache.next_fetch_at + BACKOFF_FORGET_MS)
-        cache.backoff_step = 0;
-    unsigned step = cache.backoff_step < BACKOFF_STEPS ? cache.backoff_step : BACKOFF_STEPS - 1;
-    cache.next_fetch_at = now + backoff_ms[step];
-    cache.backoff_step++;
+    (void)ctx;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
-/* Store a fetched URL. Getting a URL known to be stale back again is no
- * progress, and backs off. */
-static void store(char *url, long long now)
+static unsigned jitter_seed; /* guarded by the process cache's lock; 0: not seeded */
+
+static unsigned real_random(void *ctx)
 {
-    bool changed = !cache.url || strcmp(cache.url, url) != 0;
-    if (changed && cache.url)
-        hpq_log(HPQ_DEBUG, "the database URL of the app has changed");
-    if (cache.url) {
-        memset(cache.url, 0, strlen(cache.url));
-        free(cache.url);
+    (void)ctx;
+    if (!jitter_seed)
+        jitter_seed = (unsigned)getpid() ^ (unsigned)real_wall(NULL) ^ 0x9e3779b9u;
+    return (unsigned)rand_r(&jitter_seed); /* not rand(): the program's sequence is its own */
+}
+
+static int real_fetch(void *ctx, const struct hpq_config *cfg, const char *var,
+                      const char *etag, struct hpq_answer *out, char *err, size_t errlen)
+{
+    (void)ctx;
+    return hpq_source_fetch(cfg, var, etag, out, err, errlen);
+}
+
+static const struct hpq_cache_ops real_ops = {real_mono, real_wall, real_sleep, real_random,
+                                              real_fetch, NULL};
+
+static struct hpq_cache process_cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                         .done = PTHREAD_COND_INITIALIZER,
+                                         .ops = &real_ops,
+                                         .dirfd = -1};
+
+static long long wall(struct hpq_cache *c) { return c->ops->wall_ms(c->ops->ctx); }
+static long long mono(struct hpq_cache *c) { return c->ops->mono_ms(c->ops->ctx); }
+
+/* Sleep ms with the lock released. */
+static void nap(struct hpq_cache *c, long ms)
+{
+    pthread_mutex_unlock(&c->lock);
+    c->ops->sleep_ms(c->ops->ctx, ms);
+    pthread_mutex_lock(&c->lock);
+}
+
+/* ---- entries and their files ------------------------------------------------------------ */
+
+static void attach_file(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e)
+{
+    if (c->dir_state == DIR_UNOPENED) {
+        c->dirfd = cfg->cache_dir ? hpq_filecache_open_dir(cfg->cache_dir) : -1;
+        c->dir_state = c->dirfd >= 0 ? DIR_OPEN : DIR_OFF;
     }
-    cache.url = url;
-    cache.fetched_at = now;
-    if (changed) {
-        cache.stale = false;
-        cache.backoff_step = 0;
-        cache.next_fetch_at = now;
-    } else if (cache.stale) {
-        back_off(now);
+    if (c->dir_state == DIR_OPEN)
+        hpq_filecache_name(cfg->api_url, cfg->app, e->var, cfg->token, cfg->netrc, e->file);
+}
+
+static struct entry *entry_for(struct hpq_cache *c, const struct hpq_config *cfg, const char *var)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        if (strcmp(c->entries[i].var, var) == 0)
+            return &c->entries[i];
+    if (c->n == HPQ_CACHE_VARS)
+        return NULL;
+    struct entry *e = &c->entries[c->n];
+    memset(e, 0, sizeof *e);
+    e->lock_fd = -1;
+    if (!(e->var = strdup(var)))
+        return NULL;
+    c->n++;
+    attach_file(c, cfg, e);
+    return e;
+}
+
+static bool same_url(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* Take a record read from the file: it is newer than ours. What this process
+ * learnt about the same URL (stale, confirmed) is kept. */
+static void adopt(struct entry *e, struct hpq_record *rec)
+{
+    if (same_url(e->rec.url, rec->url)) {
+        rec->stale |= e->rec.stale;
+        rec->confirmed |= e->rec.confirmed;
+    } else if (e->rec.url) {
+        hpq_log(HPQ_DEBUG, "the database URL of the app has changed (found in the cache)");
+    }
+    hpq_record_clear(&e->rec);
+    e->rec = *rec;
+}
+
+/* Catch up with what other processes wrote (one fstatat when nothing changed). */
+static void sync_in(struct hpq_cache *c, struct entry *e)
+{
+    if (!e->file[0] || !hpq_filecache_changed(c->dirfd, e->file, &e->seen))
+        return;
+    struct hpq_record rec;
+    struct hpq_file_id id;
+    int got = hpq_filecache_read(c->dirfd, e->file, &rec, &id);
+    if (got < 0)
+        e->file[0] = '\0'; /* refused (logged): this entry stays in-process */
+    if (got <= 0)
+        return;
+    adopt(e, &rec);
+    e->seen = id;
+}
+
+static void sync_out(struct hpq_cache *c, struct entry *e)
+{
+    if (e->file[0] && e->rec.url)
+        hpq_filecache_write(c->dirfd, e->file, &e->rec, &e->seen);
+}
+
+/* Change the shared record with fn, if the host lock is free right now (if
+ * it is not, another process is fetching and will write its own answer). */
+static void update_shared(struct hpq_cache *c, struct entry *e, const char *url,
+                          void (*fn)(struct entry *e))
+{
+    fn(e);
+    if (!e->file[0] || e->lock_fd >= 0)
+        return;
+    int fd = hpq_filecache_trylock(c->dirfd, e->file);
+    if (fd == -2)
+        e->file[0] = '\0';
+    if (fd < 0)
+        return;
+    sync_in(c, e);
+    if (same_url(e->rec.url, url)) {
+        fn(e);
+        sync_out(c, e);
+    }
+    hpq_filecache_unlock(fd);
+}
+
+static void set_stale(struct entry *e) { e->rec.stale = true; }
+
+static void set_confirmed(struct entry *e)
+{
+    e->rec.stale = false;
+    e->rec.confirmed = true;
+}
+
+/* ---- what an answer does to an entry ---------------------------------------------------- */
+
+static long long jittered(struct hpq_cache *c, long long ms)
+{
+    return ms + ms * (long long)(c->ops->random(c->ops->ctx) % 201) / 1000;
+}
+
+static void back_off(struct hpq_cache *c, struct entry *e, bool failure, long retry_after_s)
+{
+    long long now = wall(c);
+    struct hpq_record *r = &e->rec;
+    if (now > r->next_fetch_ms + FORGET_MS)
+        r->step = 0;
+    const int *table = failure ? failure_ms : progress_ms;
+    unsigned n = failure ? sizeof failure_ms / sizeof *failure_ms
+                         : sizeof progress_ms / sizeof *progress_ms;
+    long long ms = jittered(c, table[r->step < n ? r->step : n - 1]);
+    r->step++;
+    if (retry_after_s > 0) {
+        long long asked = (retry_after_s < RETRY_AFTER_MAX_S ? retry_after_s : RETRY_AFTER_MAX_S);
+        ms = asked * 1000 > ms ? asked * 1000 : ms;
+    }
+    r->next_fetch_ms = now + ms;
+}
+
+/* The API answered for the entry's URL (a 200 with the same URL, or a 304). */
+static void renewed(struct hpq_cache *c, struct entry *e)
+{
+    e->rec.fetched_ms = wall(c);
+    if (e->rec.stale) {
+        back_off(c, e, false, -1); /* the stale URL again: no progress */
     } else {
-        cache.backoff_step = 0;
-        cache.next_fetch_at = now;
+        e->rec.step = 0;
+        e->rec.next_fetch_ms = 0;
     }
 }
 
-/* One fetch, with the lock released while it runs. */
-static void fetch_locked(const struct hpq_config *cfg)
+static void took_url(struct hpq_cache *c, struct entry *e, struct hpq_answer *ans)
 {
-    char err[sizeof cache.error];
-    cache.fetching = true;
-    pthread_mutex_unlock(&cache.lock);
-    char *url = hpq_source_fetch(cfg, err, sizeof err);
-    pthread_mutex_lock(&cache.lock);
-    long long now = hpq_now_ms();
-    cache.fetch_failed = !url;
-    if (url) {
-        store(url, now);
+    if (same_url(e->rec.url, ans->url)) {
+        renewed(c, e);
     } else {
-        snprintf(cache.error, sizeof cache.error, "%s", err);
-        hpq_log(HPQ_ERROR, "%s", err);
-        back_off(now);
-    }
-    cache.fetching = false;
-    cache.fetches++;
-    pthread_cond_broadcast(&cache.done);
-}
-
-static void wait_for_fetch(void)
-{
-    unsigned long seen = cache.fetches;
-    while (cache.fetching && cache.fetches == seen)
-        pthread_cond_wait(&cache.done, &cache.lock);
-}
-
-char *hpq_cache_get(const struct hpq_config *cfg, char *err, size_t errlen)
-{
-    pthread_once(&cond_once, init_cond);
-    pthread_mutex_lock(&cache.lock);
-    long long now = hpq_now_ms();
-    if (!fresh(cfg, now)) {
-        bool fetched_here = false;
-        if (cache.fetching) {
-            wait_for_fetch();
-        } else if (now >= cache.next_fetch_at) {
-            fetch_locked(cfg);
-            fetched_here = true;
-        } else {
-            hpq_log(HPQ_DEBUG, "not asking the API again for %lld ms (back-off)",
-                    cache.next_fetch_at - now);
+        if (e->rec.url)
+            hpq_log(HPQ_DEBUG, "the database URL of the app has changed");
+        if (e->rec.url) {
+            explicit_bzero(e->rec.url, strlen(e->rec.url)); /* it holds a password */
+            free(e->rec.url);
         }
-        /* Said once per failed fetch, by the thread that made it. */
-        if (fetched_here && cache.fetch_failed && cache.url)
-            hpq_log(HPQ_WARN, "using the last good database URL until the API answers");
+        e->rec.url = ans->url;
+        ans->url = NULL;
+        e->rec.stale = e->rec.confirmed = false;
+        e->rec.step = 0;
+        e->rec.next_fetch_ms = 0;
+        e->rec.fetched_ms = wall(c);
     }
-    char *url = copy_or_error(err, errlen);
-    pthread_mutex_unlock(&cache.lock);
+    snprintf(e->rec.etag, sizeof e->rec.etag, "%s", ans->etag);
+}
+
+static void failed(struct hpq_cache *c, struct entry *e, const struct hpq_answer *ans,
+                   const char *err)
+{
+    snprintf(e->error, sizeof e->error, "%s", err);
+    back_off(c, e, true, ans->retry_after_s);
+    if (ans->status != 429 || !e->rec.url) {
+        hpq_log(HPQ_ERROR, "%s", err);
+        return;
+    }
+    long long in_s = (e->rec.next_fetch_ms - wall(c) + 999) / 1000;
+    hpq_log(e->limited ? HPQ_DEBUG : HPQ_WARN,
+            "the Heroku API's rate limit is used up (429): using the cached database URL; "
+            "the next request in %lld s",
+            in_s);
+    e->limited = true;
+}
+
+/* A successful answer that says the account's budget is nearly spent. */
+static void watch_budget(struct hpq_cache *c, struct entry *e, long remaining)
+{
+    if (remaining < 0 || remaining >= LOW_REMAINING) {
+        e->limited = false;
+        return;
+    }
+    long long until = wall(c) + jittered(c, LOW_REMAINING_MS);
+    if (e->rec.next_fetch_ms < until)
+        e->rec.next_fetch_ms = until;
+    hpq_log(e->limited ? HPQ_DEBUG : HPQ_WARN,
+            "only %ld requests left in the account's Heroku API rate limit: asking at most "
+            "every %d s",
+            remaining, LOW_REMAINING_MS / 1000);
+    e->limited = true;
+}
+
+static void store(struct hpq_cache *c, struct entry *e, int rc, struct hpq_answer *ans,
+                  const char *sent_etag, const char *err)
+{
+    e->fetch_failed = rc != 0;
+    if (rc != 0) {
+        failed(c, e, ans, err);
+        return;
+    }
+    if (ans->url)
+        took_url(c, e, ans);
+    else if (e->rec.url && strcmp(e->rec.etag, sent_etag) == 0)
+        renewed(c, e); /* 304 Not Modified */
+    watch_budget(c, e, ans->remaining);
+}
+
+/* ---- fetching, once for the host ---------------------------------------------------------- */
+
+/* One request, with the lock released while it runs. */
+static void fetch_now(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e)
+{
+    char etag[HPQ_ETAG_MAX], err[sizeof e->error];
+    snprintf(etag, sizeof etag, "%s", e->rec.url ? e->rec.etag : "");
+    struct hpq_answer ans = {0};
+    pthread_mutex_unlock(&c->lock);
+    int rc = c->ops->fetch(c->ops->ctx, cfg, e->var, etag, &ans, err, sizeof err);
+    pthread_mutex_lock(&c->lock);
+    if (e->lock_fd < 0)
+        sync_in(c, e); /* fetched without the host lock: others may have written */
+    store(c, e, rc, &ans, etag, err);
+    sync_out(c, e);
+    hpq_answer_clear(&ans);
+}
+
+/* Take the host lock, unless another process answers first (then true: its
+ * answer, now ours, is in e). Bounded by deadline: then fetch without it. */
+static bool wait_for_host(struct hpq_cache *c, struct entry *e, long long deadline)
+{
+    long long fetched0 = e->rec.fetched_ms, next0 = e->rec.next_fetch_ms;
+    while (e->file[0]) {
+        int fd = hpq_filecache_trylock(c->dirfd, e->file);
+        if (fd == -2) {
+            e->file[0] = '\0';
+            break;
+        }
+        sync_in(c, e); /* the last holder may have written just before letting go */
+        if (e->rec.fetched_ms != fetched0 || e->rec.next_fetch_ms != next0) {
+            hpq_filecache_unlock(fd);
+            return true;
+        }
+        if (fd >= 0) {
+            e->lock_fd = fd;
+            break;
+        }
+        if (mono(c) >= deadline) {
+            hpq_log(HPQ_DEBUG, "another process holds the cache lock: asking the API anyway");
+            break;
+        }
+        nap(c, LOCK_POLL_MS);
+    }
+    return false;
+}
+
+/* Make one fetch for the host, or take the answer of a process that did. */
+static void fetch_shared(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e,
+                         long long deadline)
+{
+    e->fetching = true;
+    if (!wait_for_host(c, e, deadline))
+        fetch_now(c, cfg, e);
+    else
+        e->fetch_failed = false;
+    if (e->lock_fd >= 0) {
+        hpq_filecache_unlock(e->lock_fd);
+        e->lock_fd = -1;
+    }
+    e->fetching = false;
+    e->fetches++;
+    pthread_cond_broadcast(&c->done);
+}
+
+static void wait_for_fetch(struct hpq_cache *c, struct entry *e)
+{
+    unsigned long seen = e->fetches;
+    while (e->fetching && e->fetches == seen)
+        pthread_cond_wait(&c->done, &c->lock);
+}
+
+static bool in_backoff(struct hpq_cache *c, const struct entry *e)
+{
+    long long now = wall(c);
+    long long left = e->rec.next_fetch_ms - now;
+    return left > 0 && left <= (long long)RETRY_AFTER_MAX_S * 1000 + SKEW_MS;
+}
+
+static bool fresh(struct hpq_cache *c, const struct hpq_config *cfg, const struct entry *e)
+{
+    long long age = wall(c) - e->rec.fetched_ms;
+    return e->rec.url && !e->rec.stale && age >= -SKEW_MS && age < cfg->ttl_s * 1000;
+}
+
+static char *copy_or_error(const struct entry *e, char *err, size_t errlen)
+{
+    char *url = e->rec.url ? strdup(e->rec.url) : NULL;
+    if (!url)
+        snprintf(err, errlen, "%s",
+                 e->rec.url   ? "out of memory"
+                 : e->error[0] ? e->error
+                               : "no answer from the Heroku API yet (back-off)");
     return url;
 }
 
-/* Sleep until ms (monotonic) or until a fetch ends, whichever comes first. */
-static void wait_until(long long ms)
+/* ---- the contract ------------------------------------------------------------------------- */
+
+static void resolve(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    unsigned long seen = cache.fetches;
-    while (cache.fetches == seen && hpq_now_ms() < ms)
-        if (pthread_cond_timedwait(&cache.done, &cache.lock, &ts) != 0)
-            break;
+    bool fetched_here = false;
+    if (e->fetching) {
+        wait_for_fetch(c, e);
+    } else if (in_backoff(c, e)) {
+        hpq_log(HPQ_DEBUG, "not asking the API again for %lld ms (back-off)",
+                e->rec.next_fetch_ms - wall(c));
+    } else {
+        fetch_shared(c, cfg, e, mono(c) + cfg->retry_ms);
+        fetched_here = true;
+    }
+    /* Said once per failed fetch, by the thread that made it. */
+    if (fetched_here && e->fetch_failed && e->rec.url && !e->limited)
+        hpq_log(HPQ_WARN, "using the last good database URL until the API answers");
 }
 
-char *hpq_cache_refresh(const struct hpq_config *cfg, const char *failed_url,
+/* var's entry, caught up with the file; NULL, the reason in err, if the table is full. */
+static struct entry *entry_synced(struct hpq_cache *c, const struct hpq_config *cfg,
+                                  const char *var, char *err, size_t errlen)
+{
+    struct entry *e = entry_for(c, cfg, var);
+    if (e)
+        sync_in(c, e);
+    else
+        snprintf(err, errlen, "more than %d config vars in one process", HPQ_CACHE_VARS);
+    return e;
+}
+
+static char *get_locked(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
+                        char *err, size_t errlen)
+{
+    struct entry *e = entry_synced(c, cfg, var, err, errlen);
+    if (!e)
+        return NULL;
+    if (!fresh(c, cfg, e))
+        resolve(c, cfg, e);
+    return copy_or_error(e, err, errlen);
+}
+
+char *hpq_cache_get_in(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
+                       char *err, size_t errlen)
+{
+    int saved = errno;
+    pthread_mutex_lock(&c->lock);
+    char *url = get_locked(c, cfg, var, err, errlen);
+    pthread_mutex_unlock(&c->lock);
+    errno = saved;
+    return url;
+}
+
+/* Until e holds a URL worth trying after failed (see cache.h), or deadline. */
+static bool find_other(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e,
+                       const char *failed, long long deadline)
+{
+    long long fetched0 = e->rec.fetched_ms;
+    unsigned long fetches0 = e->fetches;
+    for (bool fetched = false;;) {
+        sync_in(c, e);
+        if (e->rec.url && !same_url(e->rec.url, failed))
+            return true;
+        bool answered = e->fetches != fetches0 || e->rec.fetched_ms != fetched0;
+        if (e->rec.url && answered && !e->fetch_failed && !e->rec.confirmed)
+            return true; /* new, never connected: the database may lag the config var */
+        if (e->fetching) {
+            wait_for_fetch(c, e);
+            continue;
+        }
+        if (in_backoff(c, e)) {
+            long long left = e->rec.next_fetch_ms - wall(c);
+            if (mono(c) + left > deadline)
+                return false;
+            nap(c, left < BACKOFF_POLL_MS ? (long)left : BACKOFF_POLL_MS);
+            continue;
+        }
+        if (fetched && mono(c) >= deadline)
+            return false;
+        fetch_shared(c, cfg, e, deadline);
+        fetched = true;
+    }
+}
+
+static char *refresh_locked(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
+                            const char *failed_url, long long deadline_ms, char *err,
+                            size_t errlen)
+{
+    struct entry *e = entry_synced(c, cfg, var, err, errlen);
+    if (!e)
+        return NULL;
+    if (same_url(e->rec.url, failed_url))
+        update_shared(c, e, failed_url, set_stale);
+    if (find_other(c, cfg, e, failed_url, deadline_ms))
+        return copy_or_error(e, err, errlen);
+    snprintf(err, errlen, "no new database URL within HEROKUPQ_RETRY_MS");
+    return NULL;
+}
+
+char *hpq_cache_refresh_in(struct hpq_cache *c, const struct hpq_config *cfg, const char *var,
+                           const char *failed_url, long long deadline_ms, char *err,
+                           size_t errlen)
+{
+    int saved = errno;
+    pthread_mutex_lock(&c->lock);
+    char *url = refresh_locked(c, cfg, var, failed_url, deadline_ms, err, errlen);
+    pthread_mutex_unlock(&c->lock);
+    errno = saved;
+    return url;
+}
+
+/* Apply fn to every entry whose URL is url (two config vars may hold one URL). */
+static void mark(struct hpq_cache *c, const char *url, bool stale)
+{
+    int saved = errno;
+    pthread_mutex_lock(&c->lock);
+    for (unsigned i = 0; i < c->n; i++) {
+        struct entry *e = &c->entries[i];
+        if (!same_url(e->rec.url, url))
+            continue;
+        if (stale && !e->rec.stale)
+            update_shared(c, e, url, set_stale);
+        else if (!stale && (e->rec.stale || !e->rec.confirmed))
+            update_shared(c, e, url, set_confirmed);
+    }
+    pthread_mutex_unlock(&c->lock);
+    errno = saved;
+}
+
+void hpq_cache_invalidate_in(struct hpq_cache *c, const char *url) { mark(c, url, true); }
+void hpq_cache_confirm_in(struct hpq_cache *c, const char *url) { mark(c, url, false); }
+
+struct hpq_cache *hpq_cache_new(const struct hpq_cache_ops *ops)
+{
+    struct hpq_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->done, NULL);
+    c->ops = ops;
+    c->dirfd = -1;
+    return c;
+}
+
+void hpq_cache_free(struct hpq_cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < c->n; i++) {
+        hpq_record_clear(&c->entries[i].rec);
+        free(c->entries[i].var);
+    }
+    if (c->dirfd >= 0)
+        close(c->dirfd);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->done);
+    free(c);
+}
+
+/* ---- the process's cache -------------------------------------------------------------------- */
+
+char *hpq_cache_get(const struct hpq_config *cfg, const char *var, char *err, size_t errlen)
+{
+    return hpq_cache_get_in(&process_cache, cfg, var, err, errlen);
+}
+
+char *hpq_cache_refresh(const struct hpq_config *cfg, const char *var, const char *failed_url,
                         long long deadline_ms, char *err, size_t errlen)
 {
-    pthread_once(&cond_once, init_cond);
-    pthread_mutex_lock(&cache.lock);
-    unsigned long start = cache.fetches;
-    char *url = NULL;
-    if (cache.url && strcmp(cache.url, failed_url) == 0)
-        cache.stale = true;
-    for (;;) {
-        if (cache.url && strcmp(cache.url, failed_url) != 0)
-            break; /* someone already has a newer URL */
-        if (cache.fetches != start)
-            break; /* a fetch ended since we asked: its answer is ours */
-        if (cache.fetching) {
-            wait_for_fetch();
-        } else if (hpq_now_ms() < cache.next_fetch_at) {
-            if (cache.next_fetch_at > deadline_ms) {
-                snprintf(err, errlen, "no new database URL within HEROKUPQ_RETRY_MS");
-                pthread_mutex_unlock(&cache.lock);
-                return NULL;
-            }
-            wait_until(cache.next_fetch_at);
-        } else {
-            fetch_locked(cfg);
-        }
-    }
-    url = copy_or_error(err, errlen);
-    pthread_mutex_unlock(&cache.lock);
-    return url;
+    return hpq_cache_refresh_in(&process_cache, cfg, var, failed_url, deadline_ms, err, errlen);
 }
 
-static void mark(const char *url, bool stale)
-{
-    pthread_mutex_lock(&cache.lock);
-    if (cache.url && strcmp(cache.url, url) == 0)
-        cache.stale = stale;
-    pthread_mutex_unlock(&cache.lock);
-}
+void hpq_cache_invalidate(const char *url) { hpq_cache_invalidate_in(&process_cache, url); }
+void hpq_cache_confirm(const char *url) { hpq_cache_confirm_in(&process_cache, url); }
+void hpq_cache_lock(void) { pthread_mutex_lock(&process_cache.lock); }
+void hpq_cache_unlock(void) { pthread_mutex_unlock(&process_cache.lock); }
 
-void hpq_cache_invalidate(const char *url) { mark(url, true); }
-
-void hpq_cache_confirm(const char *url) { mark(url, false); }
-
-void hpq_cache_lock(void) { pthread_mutex_lock(&cache.lock); }
-
-void hpq_cache_unlock(void) { pthread_mutex_unlock(&cache.lock); }
-
-/* In a child after fork: the thread that was fetching does not exist here. */
+/* In a child after fork: the thread that was fetching does not exist here,
+ * and the host lock it held is the parent's (the parent releases it). */
 void hpq_cache_after_fork_child(void)
 {
-    cache.fetching = false;
-    init_cond(); /* waiters' state in the old condition variable is meaningless here */
-    pthread_mutex_unlock(&cache.lock);
+    for (unsigned i = 0; i < process_cache.n; i++) {
+        struct entry *e = &process_cache.entries[i];
+        if (e->lock_fd >= 0)
+            close(e->lock_fd); /* not unlocked: that would release the parent's lock */
+        e->lock_fd = -1;
+        e->fetching = false;
+    }
+    jitter_seed = 0; /* not the parent's jitter */
+    pthread_cond_init(&process_cache.done, NULL); /* waiters' state is meaningless here */
+    pthread_mutex_unlock(&process_cache.lock);
 }

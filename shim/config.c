@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *env_nonempty(hpq_getenv_fn env, const char *name)
 {
@@ -81,6 +82,27 @@ static char *api_url_from(const char *host)
     return url;
 }
 
+/* HEROKUPQ_CACHE_DIR: an absolute path, or off; by default the user's
+ * runtime directory, else a per-uid directory under /tmp (checked, not
+ * trusted, by the file cache: it refuses one it does not own). */
+static char *cache_dir_from(hpq_getenv_fn env)
+{
+    const char *v = env_nonempty(env, "HEROKUPQ_CACHE_DIR");
+    if (v && strcmp(v, "off") == 0)
+        return NULL;
+    if (v && v[0] == '/')
+        return strdup(v);
+    if (v)
+        hpq_log(HPQ_WARN, "HEROKUPQ_CACHE_DIR=%s is not an absolute path nor off; using the default",
+                v);
+    const char *runtime = env_nonempty(env, "XDG_RUNTIME_DIR");
+    char *dir;
+    if (runtime && runtime[0] == '/' ? asprintf(&dir, "%s/herokupq", runtime) < 0
+                                     : asprintf(&dir, "/tmp/herokupq-%u", (unsigned)geteuid()) < 0)
+        return NULL;
+    return dir;
+}
+
 static bool parse_async_start(hpq_getenv_fn env)
 {
     const char *v = env_nonempty(env, "HEROKUPQ_ASYNC");
@@ -133,6 +155,7 @@ void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->netrc = env_copy(env, "NETRC", NULL);
     cfg->config_var = env_copy(env, "HEROKUPQ_CONFIG_VAR", "DATABASE_URL");
     cfg->cafile = env_copy(env, "HEROKUPQ_CAFILE", NULL);
+    cfg->cache_dir = cache_dir_from(env);
     cfg->ttl_s = parse_long(env, "HEROKUPQ_TTL", 3600, 0, 7L * 24 * 3600);
     cfg->retry_ms = parse_long(env, "HEROKUPQ_RETRY_MS", 10000, 0, 600000);
     cfg->api_timeout_ms = parse_long(env, "HEROKUPQ_API_TIMEOUT_MS", 10000, 100, 120000);
@@ -152,6 +175,7 @@ void hpq_config_release(struct hpq_config *cfg)
     free(cfg->netrc);
     free(cfg->config_var);
     free(cfg->cafile);
+    free(cfg->cache_dir);
     for (unsigned i = 0; i < cfg->n_targets; i++)
         free(cfg->targets[i]);
     memset(cfg, 0, sizeof *cfg);

@@ -20,6 +20,7 @@ struct hpq_config {
     char *netrc;     /* NETRC, or NULL: libcurl's default ~/.netrc */
     char *config_var;
     char *cafile;
+    char *cache_dir; /* the cross-process cache's directory, NULL: off */
     long ttl_s;
     long retry_ms;
     long api_timeout_ms;

@@ -223,7 +223,8 @@ static bool retry_with(const struct hpq_config *cfg, enum hpq_outcome outcome,
     hpq_log(HPQ_DEBUG, "attempt %u failed, %s: %s; asking the API for the current URL", attempt,
             outcome_name(outcome), why);
     char err[HPQ_ERR_MAX];
-    *next = hpq_cache_refresh(cfg, url, outcome == HPQ_STALE ? deadline : now, err, sizeof err);
+    *next = hpq_cache_refresh(cfg, cfg->config_var, url, outcome == HPQ_STALE ? deadline : now,
+                              err, sizeof err);
     if (*next && (outcome == HPQ_STALE || strcmp(*next, url) != 0))
         return true;
     forget(*next);
@@ -266,10 +267,11 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                     const struct hpq_params *program)
 {
     char err[HPQ_ERR_MAX];
-    char *url = hpq_cache_get(cfg, err, sizeof err);
+    /* The resolve's waits count against the budget too. */
+    long long started = hpq_now_ms(), deadline = started + cfg->retry_ms;
+    char *url = hpq_cache_get(cfg, cfg->config_var, err, sizeof err);
     if (!url)
         return without_url(lib, cfg, program, err, false);
-    long long started = hpq_now_ms(), deadline = started + cfg->retry_ms;
     PGconn *conn = NULL;
     for (unsigned attempts = 1;; attempts++) {
         struct hpq_params url_params = {0};
@@ -300,7 +302,7 @@ PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *
                           const struct hpq_params *program)
 {
     char err[HPQ_ERR_MAX];
-    char *url = hpq_cache_get(cfg, err, sizeof err);
+    char *url = hpq_cache_get(cfg, cfg->config_var, err, sizeof err);
     struct hpq_params url_params = {0};
     PGconn *conn;
     if (!url)
@@ -474,7 +476,7 @@ PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                 const struct hpq_params *program)
 {
     char err[HPQ_ERR_MAX];
-    char *url = hpq_cache_get(cfg, err, sizeof err);
+    char *url = hpq_cache_get(cfg, cfg->config_var, err, sizeof err);
     if (!url && cfg->strict)
         return PQPING_NO_ATTEMPT; /* the cause is already logged */
     if (!url)

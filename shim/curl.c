@@ -22,6 +22,7 @@ static bool bind_all(void *h)
     return BIND(easy_init, "curl_easy_init") && BIND(easy_setopt, "curl_easy_setopt") &&
            BIND(easy_perform, "curl_easy_perform") && BIND(easy_getinfo, "curl_easy_getinfo") &&
            BIND(easy_header, "curl_easy_header") && BIND(easy_cleanup, "curl_easy_cleanup") &&
+           BIND(easy_reset, "curl_easy_reset") &&
            BIND(easy_strerror, "curl_easy_strerror") && BIND(easy_escape, "curl_easy_escape") &&
            BIND(slist_append, "curl_slist_append") &&
            BIND(slist_free_all, "curl_slist_free_all") && BIND(url, "curl_url") &&

@@ -17,6 +17,7 @@ struct hpq_curl {
     CURLHcode (*easy_header)(CURL *curl, const char *name, size_t index, unsigned int origin,
                              int request, struct curl_header **hout);
     void (*easy_cleanup)(CURL *curl);
+    void (*easy_reset)(CURL *curl);
     const char *(*easy_strerror)(CURLcode code);
     char *(*easy_escape)(CURL *curl, const char *string, int length);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *string);

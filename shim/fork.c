@@ -1,4 +1,6 @@
-/* fork.c — see fork.h. */
+/* fork.c — see fork.h. (The file cache's host lock is a flock on a
+ * descriptor the cache records, not a mutex: the cache's child handler closes
+ * the child's copy without releasing the parent's lock.) */
 #include "fork.h"
 
 #include <pthread.h>
@@ -10,6 +12,7 @@
 #include "log.h"
 #include "real.h"
 #include "seen.h"
+#include "source.h"
 
 /* Every global lock of the shim, in the order they are taken: a thread that
  * holds one may take only those after it. Add new global locks here: the
@@ -25,6 +28,7 @@ static const struct global_lock {
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
     {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
+    {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
 };

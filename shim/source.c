@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,28 +70,25 @@ static char *error_answer(const cJSON *root, long status, char *err, size_t errl
     return NULL;
 }
 
-static char *url_answer(const struct hpq_config *cfg, const cJSON *root, char *err,
-                        size_t errlen)
+static char *url_answer(const struct hpq_config *cfg, const char *name, const cJSON *root,
+                        char *err, size_t errlen)
 {
     if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "Heroku API answered 200 with something other than a JSON object");
         return NULL;
     }
-    const cJSON *var = cJSON_GetObjectItemCaseSensitive(root, cfg->config_var);
+    const cJSON *var = cJSON_GetObjectItemCaseSensitive(root, name);
     if (!var || cJSON_IsNull(var)) {
-        snprintf(err, errlen, "app %s has no config var %s (HEROKUPQ_CONFIG_VAR)", cfg->app,
-                 cfg->config_var);
+        snprintf(err, errlen, "app %s has no config var %s (HEROKUPQ_CONFIG_VAR)", cfg->app, name);
         return NULL;
     }
     if (!cJSON_IsString(var) || !var->valuestring[0]) {
-        snprintf(err, errlen, "config var %s of app %s is not a non-empty string", cfg->config_var,
-                 cfg->app);
+        snprintf(err, errlen, "config var %s of app %s is not a non-empty string", name, cfg->app);
         return NULL;
     }
     const char *url = var->valuestring;
     if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0) {
-        snprintf(err, errlen, "config var %s of app %s is not a postgres:// URL", cfg->config_var,
-                 cfg->app);
+        snprintf(err, errlen, "config var %s of app %s is not a postgres:// URL", name, cfg->app);
         return NULL;
     }
     char *copy = strdup(url);
@@ -99,13 +97,13 @@ static char *url_answer(const struct hpq_config *cfg, const cJSON *root, char *e
     return copy;
 }
 
-char *hpq_source_parse(const struct hpq_config *cfg, long status, const char *body, size_t len,
-                       char *err, size_t errlen)
+char *hpq_source_parse(const struct hpq_config *cfg, const char *var, long status,
+                       const char *body, size_t len, char *err, size_t errlen)
 {
     cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
     char *url = NULL;
     if (status == 200 && root)
-        url = url_answer(cfg, root, err, errlen);
+        url = url_answer(cfg, var, root, err, errlen);
     else if (status == 200)
         snprintf(err, errlen, "Heroku API answered 200 with a body that is not JSON");
     else if (root && cJSON_IsObject(root))
@@ -155,37 +153,60 @@ static bool api_url_allowed(const struct hpq_curl *c, const char *api_url, char 
     return ok;
 }
 
-/* The value of a response header, copied (libcurl reuses its header struct). */
+/* The value of a response header, copied (libcurl reuses its header struct);
+ * "" if absent or too long to keep. */
 static void header_value(const struct hpq_curl *c, CURL *h, const char *name, char *out,
                          size_t outlen)
 {
     struct curl_header *hdr = NULL;
-    if (c->easy_header(h, name, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr)
+    out[0] = '\0';
+    if (c->easy_header(h, name, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr &&
+        strlen(hdr->value) < outlen)
         snprintf(out, outlen, "%s", hdr->value);
-    else
-        snprintf(out, outlen, "?");
 }
 
-static void log_rate_limit(const struct hpq_curl *c, CURL *h)
+static long header_number(const struct hpq_curl *c, CURL *h, const char *name)
 {
-    char remaining[32], request_id[64];
-    header_value(c, h, "RateLimit-Remaining", remaining, sizeof remaining);
-    header_value(c, h, "Request-Id", request_id, sizeof request_id);
-    char *end;
-    long left = strtol(remaining, &end, 10);
-    bool low = end != remaining && left < 100;
-    hpq_log(low ? HPQ_WARN : HPQ_DEBUG, "Heroku API request %s: %s calls left in the rate limit",
-            request_id, remaining);
+    char text[32], *end;
+    header_value(c, h, name, text, sizeof text);
+    long n = strtol(text, &end, 10);
+    return end != text && *end == '\0' && n >= 0 ? n : -1;
 }
 
-static struct curl_slist *request_headers(const struct hpq_curl *c, const struct hpq_config *cfg)
+/* What the answer's headers say about the cache and the rate limit. */
+static void read_headers(const struct hpq_curl *c, CURL *h, struct hpq_answer *out)
+{
+    header_value(c, h, "ETag", out->etag, sizeof out->etag);
+    out->remaining = header_number(c, h, "RateLimit-Remaining");
+    curl_off_t after = -1; /* libcurl parses both of Retry-After's forms */
+    if (c->easy_getinfo(h, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after <= 0)
+        after = header_number(c, h, "Retry-After");
+    out->retry_after_s = (long)after;
+    char request_id[64];
+    header_value(c, h, "Request-Id", request_id, sizeof request_id);
+    hpq_log(HPQ_DEBUG, "Heroku API request %s: %ld, %ld calls left in the rate limit",
+            request_id[0] ? request_id : "?", out->status, out->remaining);
+}
+
+static struct curl_slist *request_headers(const struct hpq_curl *c, const struct hpq_config *cfg,
+                                          const char *etag)
 {
     struct curl_slist *headers = c->slist_append(NULL, HPQ_ACCEPT);
+    if (headers && etag && etag[0]) {
+        char line[HPQ_ETAG_MAX + 32];
+        snprintf(line, sizeof line, "If-None-Match: %s", etag);
+        struct curl_slist *more = c->slist_append(headers, line);
+        if (!more) {
+            c->slist_free_all(headers);
+            return NULL;
+        }
+        headers = more;
+    }
     if (headers && cfg->token) {
         char auth[1024];
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->token);
         struct curl_slist *more = c->slist_append(headers, auth);
-        memset(auth, 0, sizeof auth);
+        explicit_bzero(auth, sizeof auth);
         if (!more) {
             c->slist_free_all(headers);
             return NULL;
@@ -219,64 +240,133 @@ static void set_options(const struct hpq_curl *c, CURL *h, const struct hpq_conf
     }
 }
 
-static char *perform(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
-                     const char *url, long *status, char *err, size_t errlen)
+/* The answer of a completed request into out. */
+static int take_answer(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
+                       const char *var, const struct body *b, struct hpq_answer *out, char *err,
+                       size_t errlen)
 {
-    struct curl_slist *headers = request_headers(c, cfg);
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    read_headers(c, h, out);
+    if (out->status == 304)
+        return 0;
+    out->url = hpq_source_parse(cfg, var, out->status, b->data, b->len, err, errlen);
+    return out->url ? 0 : -1;
+}
+
+static int perform(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
+                   const char *var, const char *url, const char *etag, struct hpq_answer *out,
+                   char *err, size_t errlen)
+{
+    struct curl_slist *headers = request_headers(c, cfg, etag);
     struct body b = {0};
-    char *result = NULL;
+    int result = -1;
     if (!headers) {
         snprintf(err, errlen, "out of memory");
-        return NULL;
+        return -1;
     }
     set_options(c, h, cfg, url, headers, &b);
     CURLcode rc = c->easy_perform(h);
-    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    if (rc == CURLE_OK) {
-        log_rate_limit(c, h);
-        result = hpq_source_parse(cfg, *status, b.data, b.len, err, errlen);
-    } else if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+    if (rc == CURLE_OK)
+        result = take_answer(c, h, cfg, var, &b, out, err, errlen);
+    else if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED)
         snprintf(err, errlen, "Heroku API answer is larger than %d bytes", HPQ_MAX_BODY);
-    } else {
+    else
         snprintf(err, errlen, "cannot reach the Heroku API at %s: %s", cfg->api_url,
                  c->easy_strerror(rc));
-    }
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, NULL); /* the kept handle must not point at freed headers */
     c->slist_free_all(headers);
-    free(b.data);
+    if (b.data) {
+        explicit_bzero(b.data, b.len); /* it holds every config var */
+        free(b.data);
+    }
     return result;
 }
 
-char *hpq_source_fetch(const struct hpq_config *cfg, char *err, size_t errlen)
+/* The handle kept between requests (guarded by handle_lock): a request takes
+ * it, so two concurrent requests never share one. */
+static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
+static CURL *kept_handle;
+
+static CURL *take_handle(const struct hpq_curl *c)
 {
-    long status;
-    return hpq_source_fetch_status(cfg, &status, err, errlen);
+    pthread_mutex_lock(&handle_lock);
+    CURL *h = kept_handle;
+    kept_handle = NULL;
+    pthread_mutex_unlock(&handle_lock);
+    if (h)
+        c->easy_reset(h); /* options back to defaults; connections and TLS sessions kept */
+    return h ? h : c->easy_init();
 }
 
-char *hpq_source_fetch_status(const struct hpq_config *cfg, long *status, char *err,
-                              size_t errlen)
+static void give_back(const struct hpq_curl *c, CURL *h)
 {
-    *status = 0;
+    pthread_mutex_lock(&handle_lock);
+    if (!kept_handle) {
+        kept_handle = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&handle_lock);
+    if (h)
+        c->easy_cleanup(h);
+}
+
+void hpq_source_lock(void) { pthread_mutex_lock(&handle_lock); }
+void hpq_source_unlock(void) { pthread_mutex_unlock(&handle_lock); }
+
+void hpq_source_after_fork_child(void)
+{
+    kept_handle = NULL; /* its connection is the parent's: never used nor closed here */
+    pthread_mutex_unlock(&handle_lock);
+}
+
+void hpq_answer_clear(struct hpq_answer *out)
+{
+    if (out->url) {
+        explicit_bzero(out->url, strlen(out->url));
+        free(out->url);
+    }
+    memset(out, 0, sizeof *out);
+    out->remaining = out->retry_after_s = -1;
+}
+
+int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *etag,
+                     struct hpq_answer *out, char *err, size_t errlen)
+{
+    *out = (struct hpq_answer){.remaining = -1, .retry_after_s = -1};
     const struct hpq_curl *c = hpq_curl();
     if (!c) {
         snprintf(err, errlen, "libcurl is not available");
-        return NULL;
+        return -1;
     }
     if (!cfg->api_url || !api_url_allowed(c, cfg->api_url, err, errlen))
-        return NULL;
-    CURL *h = c->easy_init();
+        return -1;
+    CURL *h = take_handle(c);
     char *app = h ? c->easy_escape(h, cfg->app, 0) : NULL;
-    char *url = NULL, *result = NULL;
+    char *url = NULL;
+    int result = -1;
     if (!app || asprintf(&url, "%s/apps/%s/config-vars", cfg->api_url, app) < 0) {
         url = NULL;
         snprintf(err, errlen, "out of memory");
     } else {
-        hpq_log(HPQ_DEBUG, "GET %s", url);
-        result = perform(c, h, cfg, url, status, err, errlen);
+        hpq_log(HPQ_DEBUG, "GET %s%s", url, etag && etag[0] ? " (If-None-Match)" : "");
+        result = perform(c, h, cfg, var, url, etag, out, err, errlen);
     }
     free(url);
     if (app)
         c->free(app);
     if (h)
-        c->easy_cleanup(h);
+        give_back(c, h);
     return result;
+}
+
+char *hpq_source_fetch_status(const struct hpq_config *cfg, long *status, char *err,
+                              size_t errlen)
+{
+    struct hpq_answer ans;
+    hpq_source_fetch(cfg, cfg->config_var, NULL, &ans, err, errlen);
+    char *url = ans.url;
+    ans.url = NULL;
+    *status = ans.status;
+    hpq_answer_clear(&ans);
+    return url;
 }

@@ -5,11 +5,14 @@ It imitates the one endpoint herokupq uses, ``GET /apps/{app_id_or_name}/config-
 over real HTTPS (TLS >= 1.2), the way Heroku answers it: the
 ``Accept: application/vnd.heroku+json; version=3`` requirement, Bearer or Basic
 (netrc-style) token auth, Heroku-shaped JSON errors (``{"id": ..., "message": ...}``)
-for 401/403/404/406/429, and the ``RateLimit-Remaining`` and ``Request-Id`` headers.
+for 401/403/404/406/429, and the ``RateLimit-Remaining`` and ``Request-Id`` headers. Like Heroku's, every 200 answer carries an
+``ETag`` (a hash of the config vars), ``If-None-Match`` with it gets ``304 Not Modified`` with
+an empty body, the budget is refilled (75 a minute by default) and, when it is spent, the answer
+is 429 with ``Retry-After``.
 
 A second server on another port, plain HTTP with no auth and bound to loopback, is the
-control plane tests use to: read the recorded API requests, reset them, change config
-vars, set the rate-limit budget, inject faults (error statuses, raw bodies, delays,
+control plane tests use to: read the recorded API requests (and how many were answered
+304), reset them, change config vars, set the rate-limit budget and its refill, inject faults (error statuses, raw bodies, delays,
 requests that never get an answer) and rotate the database password the way a Heroku
 credential rotation does (ALTER ROLE in PostgreSQL and a new DATABASE_URL, in either
 order and with a gap between them).
@@ -18,6 +21,8 @@ Python 3.11 standard library only. Binds 127.0.0.1 only. Exits cleanly on SIGTER
 """
 import argparse
 import base64
+import hashlib
+import math
 import http
 import json
 import os
@@ -35,6 +40,7 @@ from urllib.parse import unquote, urlsplit
 
 HOST = "127.0.0.1"
 INITIAL_RATE_LIMIT = 4500
+REFILL_PER_MINUTE = 75  # Heroku's: the budget of 4,500 regrows at about 75 a minute
 HANG_MAX_SECONDS = 120
 JSON_TYPE = "application/json; charset=utf-8"
 HEROKU_MEDIA_TYPE = "application/vnd.heroku+json"
@@ -127,6 +133,8 @@ class State:
         self.vars = dict(args.config_var)
         self.requests = []
         self.remaining = INITIAL_RATE_LIMIT
+        self.refill_per_min = REFILL_PER_MINUTE
+        self.refilled_at = time.monotonic()
         self.fault = None
         self.rotation = {"done": True}
         self.passwords = []  # every password a config var has held: tests scan logs for them
@@ -147,20 +155,35 @@ class State:
             return "forbidden"
         return "unknown"
 
+    def refill(self):
+        """Grow the budget for the time since the last refill. Caller holds the lock."""
+        now = time.monotonic()
+        grown = (now - self.refilled_at) * self.refill_per_min / 60
+        self.remaining = min(INITIAL_RATE_LIMIT, self.remaining + grown)
+        self.refilled_at = now
+
+    def retry_after(self):
+        """Seconds until one more request is allowed (Retry-After). Caller holds the lock."""
+        if self.refill_per_min <= 0:
+            return 60
+        return max(1, math.ceil((1 - self.remaining) * 60 / self.refill_per_min))
+
     def begin_request(self, entry):
         """Record an API request, spend one unit of budget, take the pending fault.
 
-        Returns (remaining budget, whether the budget was exhausted, fault or None)."""
+        Returns (remaining budget, Retry-After if the budget was exhausted else None,
+        fault or None)."""
         with self.lock:
             self.requests.append(entry)
-            limited = self.remaining <= 0
+            self.refill()
+            limited = self.retry_after() if self.remaining < 1 else None
             self.remaining = max(0, self.remaining - 1)
             fault = self.fault
             if fault is not None and fault["count"] > 0:
                 fault["count"] -= 1
                 if fault["count"] == 0:
                     self.fault = None
-            return self.remaining, limited, (dict(fault) if fault else None)
+            return int(self.remaining), limited, (dict(fault) if fault else None)
 
     def update(self, entry, **fields):
         with self.lock:
@@ -249,14 +272,17 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def send_body(self, status, text, headers=()):
-        data = text.encode("utf-8")
+        """Answer with status, headers and text (None: no body at all, as for a 304)."""
+        data = text.encode("utf-8") if text is not None else None
         self.send_response(status)
-        self.send_header("Content-Type", JSON_TYPE)
+        if data is not None:
+            self.send_header("Content-Type", JSON_TYPE)
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
+        if data is not None:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if self.command != "HEAD":
+        if data is not None and self.command != "HEAD":
             self.wfile.write(data)
 
 
@@ -275,17 +301,25 @@ class ApiHandler(Handler):
                  "accept": self.headers.get("Accept"),
                  "user_agent": self.headers.get("User-Agent"),
                  "request_id": str(uuid.uuid4()), "status": None, "fault": None}
-        remaining, limited, fault = state.begin_request(entry)
+        remaining, retry_after, fault = state.begin_request(entry)
         outcome = self.apply_fault(entry, fault) if fault else (None, None)
         if outcome is None:
             return  # a hang: this request never gets an answer
         status, body = outcome
-        if status is None:
-            status, body = (429, error_body(429)) if limited else self.answer(kind)
-        state.update(entry, status=status)
-        self.send_body(status, body, [("RateLimit-Remaining", str(remaining)),
-                                      ("Request-Id", entry["request_id"]),
-                                      ("Cache-Control", "private, no-cache")])
+        headers = [("RateLimit-Remaining", str(remaining)), ("Request-Id", entry["request_id"]),
+                   ("Cache-Control", "private, no-cache")]
+        if status is None and retry_after is not None:
+            status, body = 429, error_body(429)
+            headers.append(("Retry-After", str(retry_after)))
+        elif status is None:
+            status, body = self.answer(kind)
+            if status == 200:  # the real answer, not an injected one
+                etag = etag_of(body)
+                headers.append(("ETag", etag))
+                if etag in if_none_match(self.headers.get("If-None-Match")):
+                    status, body = 304, None
+        state.update(entry, status=status, if_none_match=self.headers.get("If-None-Match"))
+        self.send_body(status, body, headers)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_api
 
@@ -322,7 +356,21 @@ class ApiHandler(Handler):
             return 404, error_body(404, "Couldn't find that app.", resource="app")
         if token_kind == "forbidden":
             return 403, error_body(403, f"You do not have access to the app {state.app}.")
-        return 200, json.dumps(state.get_vars())
+        return 200, json.dumps(state.get_vars(), sort_keys=True)
+
+
+def etag_of(body):
+    """A strong ETag for a config-vars answer: a hash of its (sorted) JSON."""
+    return '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def if_none_match(header):
+    """The entity tags an If-None-Match header lists (weak ones as their strong form)."""
+    tags = []
+    for tag in (header or "").split(","):
+        tag = tag.strip()
+        tags.append(tag[2:] if tag.startswith("W/") else tag)
+    return [t for t in tags if t]
 
 
 def fault_summary(fault):
@@ -338,6 +386,7 @@ class ControlHandler(Handler):
 
     def do_GET(self):
         self.dispatch({"/requests": control_requests, "/rotate/status": control_rotate_status,
+                       "/not-modified": control_not_modified,
                        "/config-vars": control_get_vars, "/secrets": control_secrets})
 
     def do_POST(self):
@@ -366,7 +415,14 @@ class ControlHandler(Handler):
 
 def control_requests(state, _body):
     with state.lock:
-        return {"count": len(state.requests), "requests": [dict(r) for r in state.requests]}
+        return {"count": len(state.requests), "requests": [dict(r) for r in state.requests],
+                "not_modified": sum(r["status"] == 304 for r in state.requests)}
+
+
+def control_not_modified(state, _body):
+    """How many recorded requests were answered 304 Not Modified."""
+    with state.lock:
+        return {"count": sum(r["status"] == 304 for r in state.requests)}
 
 
 def control_secrets(state, _body):
@@ -377,6 +433,7 @@ def control_secrets(state, _body):
 def control_reset(state, _body):
     with state.lock:
         state.requests, state.remaining, state.fault = [], INITIAL_RATE_LIMIT, None
+        state.refill_per_min, state.refilled_at = REFILL_PER_MINUTE, time.monotonic()
     return {"ok": True}
 
 
@@ -393,12 +450,21 @@ def control_set_vars(state, body):
 
 
 def control_rate_limit(state, body):
-    remaining = body.get("remaining")
-    require(isinstance(remaining, int) and remaining >= 0,
-            'want {"remaining": <non-negative integer>}')
+    """{"remaining": N, "refill_per_min": R}: either or both (R = 0: no refill)."""
+    remaining, refill = body.get("remaining"), body.get("refill_per_min")
+    require(remaining is not None or refill is not None,
+            'want {"remaining": <non-negative integer>, "refill_per_min": <non-negative number>}')
+    require(remaining is None or (isinstance(remaining, int) and remaining >= 0),
+            "remaining must be a non-negative integer")
+    require(refill is None or (isinstance(refill, (int, float)) and refill >= 0),
+            "refill_per_min must be a non-negative number")
     with state.lock:
-        state.remaining = remaining
-    return {"remaining": remaining}
+        state.refill()
+        if remaining is not None:
+            state.remaining = remaining
+        if refill is not None:
+            state.refill_per_min = refill
+        return {"remaining": int(state.remaining), "refill_per_min": state.refill_per_min}
 
 
 def control_fault(state, body):

@@ -148,7 +148,21 @@ run() {
 
 # shim [NAME=VALUE...] CMD...: CMD through the shim, configured for the local
 # Heroku, at debug level; NAME=VALUE words before CMD override the defaults.
+#
+# The cross-process cache: every shim call gets a cache directory of its own
+# (fresh_cache_dir: a new path under $WORK, which the shim creates), so a call
+# starts on a cold cache and shares nothing with other calls, as before the
+# cache was shared: a test's assertions about API requests stay its own.
+# Tests of the shared cache (tests/integration/cache.sh) pass one directory
+# to several calls: `shim HEROKUPQ_CACHE_DIR="$dir" ...`.
+HPQ_CACHE_SERIAL=0
+fresh_cache_dir() {
+    HPQ_CACHE_SERIAL=$((HPQ_CACHE_SERIAL + 1))
+    echo "$WORK/cache.$BASHPID.$HPQ_CACHE_SERIAL"
+}
+
 shim() {
     env LD_PRELOAD="$SHIM" HEROKU_APP="$HPQ_APP" HEROKU_API_KEY="$HPQ_TOKEN" \
-        HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" HEROKUPQ_LOG=debug "$@"
+        HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" HEROKUPQ_LOG=debug \
+        HEROKUPQ_CACHE_DIR="$(fresh_cache_dir)" "$@"
 }

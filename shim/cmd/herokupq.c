@@ -104,7 +104,8 @@ static int cmd_url(bool show_password)
         fprintf(stderr, "herokupq: no app: give -a APP or set HEROKU_APP (and not HEROKUPQ_DISABLE=1)\n");
         return 2;
     }
-    char *url = hpq_source_fetch(&cfg, err, sizeof err);
+    long status;
+    char *url = hpq_source_fetch_status(&cfg, &status, err, sizeof err);
     int rc = url ? 0 : 1;
     if (url && show_password) {
         printf("%s\n", url);

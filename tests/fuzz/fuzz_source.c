@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hpq_config cfg = {.enabled = true, .app = "fuzz-app", .config_var = "DATABASE_URL"};
     char err[512];
     memset(err, 'x', sizeof err); /* unterminated unless the parser writes a reason */
-    char *url = hpq_source_parse(&cfg, status, (const char *)data + 1, size - 1, err, sizeof err);
+    char *url = hpq_source_parse(&cfg, cfg.config_var, status, (const char *)data + 1, size - 1,
+                                 err, sizeof err);
     if (url) {
         if (status != 200)
             hpq_fuzz_fail("a URL from a %ld answer", status);

@@ -66,8 +66,11 @@ threads_during_rotation() { # order delay_ms max_requests
 t_threads_during_rotation() {
     threads_during_rotation together 0 2
     # One caller's schedule while the var is 2 s late: a fetch right away,
-    # then at +0.25, +0.75, +1.75 and +2.75 s: 5 requests, however many threads.
-    threads_during_rotation db-first 2000 5
+    # then every 0.25 s (+0 to 20%) until the var changes: at most 10
+    # requests, however many threads (issue 6: connected within ~0.3 s of the
+    # change, at most ~10 requests per host; it was 5 with a 0.25, 0.5, 1 s
+    # schedule that connected up to 1 s late).
+    threads_during_rotation db-first 2000 10
 }
 
 t_rotation_db_first() { rotation_case db-first; }

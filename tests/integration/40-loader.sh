@@ -5,7 +5,8 @@
 t_fork() {
     api POST /fault '{"delay_ms": 2000, "count": 1}' >/dev/null
     run timeout 60 env LD_PRELOAD="$SHIM" HEROKU_APP="$HPQ_APP" HEROKU_API_KEY="$HPQ_TOKEN" \
-        HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" "$ROOT/build/progs/fork_client" ""
+        HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" \
+        HEROKUPQ_CACHE_DIR="$(fresh_cache_dir)" "$ROOT/build/progs/fork_client" ""
     api POST /fault/clear >/dev/null
     if [ "$RC" = 0 ] && [ "$OUT" = $'child ok\nthread ok' ]; then pass "a fork while another thread is inside the shim: the child connects and exits normally"
     else fail "fork inside the shim" "rc=$RC out=$OUT" "$ERR"; fi

@@ -1,7 +1,7 @@
 /* hpq_connect — the tests' own libpq program.
  *
  *   hpq_connect [-e connectdb|params|setdb|start] [-t THREADS] [-r ROUNDS]
- *               [-w FILE] [CONNINFO]
+ *               [-w FILE] [-u FILE] [CONNINFO]
  *
  * Connects THREADS times at once (default 1) through the chosen entry point
  * (start: PQconnectStart and a PQconnectPoll loop, as psycopg 3 and Ruby's pg
@@ -10,6 +10,8 @@
  *   error <PQerrorMessage, newlines folded>
  * ROUNDS repeats that, one round after the other, in the same process. With
  * -w, one connection first ("warm ..."), then it waits until FILE exists.
+ * With -u, rounds go on (50 ms apart, at least ROUNDS) until FILE exists: a
+ * process connecting in a loop.
  * Exits 0 only if every connection succeeded. */
 #include <libpq-fe.h>
 #include <poll.h>
@@ -125,8 +127,8 @@ static void warm_then_wait(const char *file)
 int main(int argc, char **argv)
 {
     int threads = 1, rounds = 1, opt;
-    const char *wait_file = NULL;
-    while ((opt = getopt(argc, argv, "e:t:r:w:")) != -1) {
+    const char *wait_file = NULL, *until_file = NULL;
+    while ((opt = getopt(argc, argv, "e:t:r:w:u:")) != -1) {
         if (opt == 'e')
             entry = optarg;
         else if (opt == 't')
@@ -135,6 +137,8 @@ int main(int argc, char **argv)
             rounds = atoi(optarg);
         else if (opt == 'w')
             wait_file = optarg;
+        else if (opt == 'u')
+            until_file = optarg;
         else
             return 2;
     }
@@ -145,7 +149,10 @@ int main(int argc, char **argv)
     if (wait_file)
         warm_then_wait(wait_file);
     int failed = 0;
-    for (int r = 0; r < rounds; r++)
+    for (int r = 0; r < rounds || (until_file && access(until_file, F_OK) != 0); r++) {
+        if (r > 0 && until_file)
+            usleep(50000);
         failed += round_of(threads);
+    }
     return failed ? 1 : 0;
 }

@@ -3,6 +3,8 @@
 #include "unit.h"
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -202,6 +204,42 @@ static void targets_host_with_target_all_matches_anything(void **state)
     assert_true(hpq_config_targets_host(&cfg, "anything.example"));
 }
 
+/* ---- HEROKUPQ_CACHE_DIR ------------------------------------------------ */
+
+static void cache_dir_defaults_to_the_runtime_dir(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "XDG_RUNTIME_DIR=/run/user/1000"));
+    assert_string_equal(cfg.cache_dir, "/run/user/1000/herokupq");
+}
+
+static void cache_dir_without_runtime_dir_is_per_uid_under_tmp(void **state)
+{
+    (void)state;
+    char want[64];
+    snprintf(want, sizeof want, "/tmp/herokupq-%u", (unsigned)geteuid());
+    parse_env(ENV("HEROKU_APP=my-app", "XDG_RUNTIME_DIR=relative/not/used"));
+    assert_string_equal(cfg.cache_dir, want);
+}
+
+static void cache_dir_is_read_and_off_turns_it_off(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_CACHE_DIR=/var/cache/hpq"));
+    assert_string_equal(cfg.cache_dir, "/var/cache/hpq");
+    hpq_config_release(&cfg);
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_CACHE_DIR=off"));
+    assert_null(cfg.cache_dir);
+}
+
+static void relative_cache_dir_uses_the_default(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_LOG=off", "HEROKUPQ_CACHE_DIR=cache",
+                  "XDG_RUNTIME_DIR=/run/user/7"));
+    assert_string_equal(cfg.cache_dir, "/run/user/7/herokupq");
+}
+
 #define T(f) cmocka_unit_test_teardown(f, release)
 
 int main(void)
@@ -225,6 +263,10 @@ int main(void)
         T(target_all_means_every_host),
         T(targets_host_matches_listed_hosts_only),
         T(targets_host_with_target_all_matches_anything),
+        T(cache_dir_defaults_to_the_runtime_dir),
+        T(cache_dir_without_runtime_dir_is_per_uid_under_tmp),
+        T(cache_dir_is_read_and_off_turns_it_off),
+        T(relative_cache_dir_uses_the_default),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

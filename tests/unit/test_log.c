@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "log.h"
 
 #define MASK "********"
@@ -93,35 +94,6 @@ static void redact_masks_password_after_sslpassword(void **state)
 }
 
 /* ---- hpq_log ----------------------------------------------------------- */
-
-static FILE *captured;
-static int saved_stderr = -1;
-
-/* No assertions between capture_start and capture_end: cmocka reports
- * failures on stderr, which is redirected in between. */
-static void capture_start(void)
-{
-    captured = tmpfile();
-    assert_non_null(captured);
-    fflush(stderr);
-    saved_stderr = dup(STDERR_FILENO);
-    assert_true(saved_stderr >= 0);
-    assert_true(dup2(fileno(captured), STDERR_FILENO) >= 0);
-}
-
-static const char *capture_end(void)
-{
-    static char out[8192];
-    dup2(saved_stderr, STDERR_FILENO);
-    close(saved_stderr);
-    saved_stderr = -1;
-    rewind(captured);
-    size_t n = fread(out, 1, sizeof out - 1, captured);
-    out[n] = '\0';
-    fclose(captured);
-    captured = NULL;
-    return out;
-}
 
 static int lines_in(const char *s)
 {

@@ -16,7 +16,7 @@ static char *parse(long status, const char *body)
 {
     struct hpq_config cfg = {.app = app_name, .config_var = var_name};
     err[0] = '\0';
-    return hpq_source_parse(&cfg, status, body, body ? strlen(body) : 0, err, sizeof err);
+    return hpq_source_parse(&cfg, cfg.config_var, status, body, body ? strlen(body) : 0, err, sizeof err);
 }
 
 static void assert_err_has(const char *part)
@@ -64,7 +64,7 @@ static void ok_answer_reads_the_configured_var(void **state)
     struct hpq_config cfg = {.app = app_name, .config_var = other_var};
     const char *body = "{\"DATABASE_URL\":\"postgres://a@primary/d\","
                        "\"HEROKU_POSTGRESQL_RED_URL\":\"postgres://b@follower/d\"}";
-    char *url = hpq_source_parse(&cfg, 200, body, strlen(body), err, sizeof err);
+    char *url = hpq_source_parse(&cfg, cfg.config_var, 200, body, strlen(body), err, sizeof err);
     assert_non_null(url);
     assert_string_equal(url, "postgres://b@follower/d");
     free(url);
