@@ -376,7 +376,7 @@ static bool renew(const struct hpq_libpq *lib, const struct hpq_config *cfg, PGc
                   char **url, long long deadline)
 {
     char err[HPQ_ERR_MAX];
-    char *next = hpq_cache_refresh(cfg, *url, deadline, err, sizeof err);
+    char *next = hpq_cache_refresh(cfg, cfg->config_var, *url, deadline, err, sizeof err);
     if (!next) {
         hpq_log(HPQ_DEBUG, "the reset is not repaired: %s", err);
         return false;
