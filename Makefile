@@ -96,6 +96,11 @@ deb: $(DEB)
 $(DEB): $(LIB) $(CMD) $(wildcard shim/man/*) $(wildcard scripts/debian/*) LICENSE
 	scripts/debian/build-deb.sh $(VERSION) $@
 
+# Proof that an error under the ASan library fails the program (tests/integration/70-sanitizers.sh).
+$(BUILD)/asan/libprobe.so: tests/sanitizers/probe.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(ASAN_FLAGS) -std=gnu11 $(WARN) -shared -fPIC $< -o $@
+
 # Unit tests link the pure parts against the system libpq and cmocka.
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -167,7 +172,7 @@ test:
 	$(MAKE) --no-print-directory test-build
 	tests/run.sh
 
-test-build: $(LIB) $(ASAN_LIB) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN) $(CMD)
+test-build: $(LIB) $(ASAN_LIB) $(BUILD)/asan/libprobe.so $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN) $(CMD)
 	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls
 
 demo:
