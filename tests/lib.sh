@@ -103,6 +103,13 @@ wait_for_line() {
     return 1
 }
 
+# End every session of the app's role, as Heroku does when it rotates the
+# default credential. Prints how many.
+terminate_sessions() {
+    psql -X -q -At "$HPQ_PG_ADMIN" -c \
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '$HPQ_DB_USER'"
+}
+
 # A client's own, stale, connection string: wrong password, sslmode=disable.
 stale_url() { echo "postgres://app_user:stale@127.0.0.1:$HPQ_PG_PORT/app_db?sslmode=disable"; }
 

@@ -6,13 +6,6 @@
 
 RESET_CLIENT=$ROOT/build/progs/reset_client
 
-# End every session of the app's role, as Heroku does when it rotates the
-# default credential. Prints how many.
-terminate_sessions() {
-    psql -X -q -At "$HPQ_PG_ADMIN" -c \
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '$HPQ_DB_USER'"
-}
-
 current_url() { api GET /config-vars | json_field DATABASE_URL; }
 
 # A rotation by hand: the role gets URL's password, then DATABASE_URL becomes URL.

@@ -105,10 +105,10 @@ matrix_missing() {
         psycopg3)
             "$MATRIX_PY" -c 'import psycopg' 2>/dev/null ||
                 echo "psycopg not importable by $MATRIX_PY (Debian package python3-psycopg)" ;;
-        ruby_pg)
+        ruby_pg | ruby_reset)
             "$MATRIX_RUBY" -e 'require "pg"' 2>/dev/null ||
                 echo "$MATRIX_RUBY cannot load pg (Debian package ruby-pg)" ;;
-        php_pgsql)
+        php_pgsql | php_pconnect)
             "$MATRIX_PHP" -r 'exit(function_exists("pg_connect") ? 0 : 1);' 2>/dev/null ||
                 echo "$MATRIX_PHP or its pgsql extension missing (Debian packages php-cli php-pgsql)" ;;
         perl_dbd_pg)
@@ -199,6 +199,8 @@ matrix_try() {
         perl_dbd_pg)
             matrix_exec "$id" "$@" -- "$MATRIX_PERL" "$MATRIX_CLIENT_DIR/perl_dbd_pg.pl" "$conninfo"
             matrix_expect "$MATRIX_OK" ;;
+        php_pconnect | ruby_reset)
+            matrix_reset_client "$id" "$conninfo" "$@" ;;
         dlopen_local | dlopen_global)
             matrix_exec "$id" "$@" -- "$MATRIX_DLOPEN" "${id#dlopen_}" libpq.so.5 "$conninfo"
             matrix_expect "$MATRIX_OK" ;;
@@ -211,6 +213,29 @@ matrix_try() {
         *)
             M_WHY="unknown client $id" ;;
     esac
+}
+
+# The clients that reconnect their own connection (PHP's persistent links,
+# Ruby's conn.reset): they connect first; then every session of the role ends
+# (and, with MATRIX_ROTATE=1, the credentials rotate first: password now,
+# config var 2 s later); then they reconnect the same link and query.
+matrix_reset_client() { # id conninfo env...
+    local id=$1 conninfo=$2 go=$WORK/go.matrix
+    shift 2
+    rm -f "$go"
+    : >"$WORK/out" # the previous run's output must not count
+    ( wait_for_line '^first' "$WORK/out" 300
+      if [ "${MATRIX_ROTATE:-}" = 1 ]; then rotate db-first 2000 >/dev/null; wait_first_half db-first; fi
+      terminate_sessions >/dev/null; touch "$go" ) &
+    case $id in
+        php_pconnect)
+            matrix_exec "$id" "$@" -- "$MATRIX_PHP" -d pgsql.auto_reset_persistent=On \
+                "$MATRIX_CLIENT_DIR/php_pconnect.php" "$conninfo" "$go" ;;
+        ruby_reset)
+            matrix_exec "$id" "$@" -- "$MATRIX_RUBY" "$MATRIX_CLIENT_DIR/ruby_reset.rb" "$conninfo" "$go" ;;
+    esac
+    wait
+    matrix_expect "first ok"$'\n'"$MATRIX_OK"
 }
 
 matrix_expect() { # the exact output wanted, and status 0
@@ -239,9 +264,23 @@ matrix_stale() {
         "matrix: $name, stale credentials"
 }
 
+# A reset client: the rotation starts once it is connected (matrix_reset_client).
+matrix_rotation_during() {
+    local id=$1 name=${MATRIX_NAME[$1]} status
+    MATRIX_ROTATE=1 matrix_try "$id" "$(stale_url)" HEROKUPQ_LOG=warn
+    [ -z "$M_WHY" ] && [ -n "$M_ERR" ] && M_WHY="reconnected, but wrote to stderr: $M_ERR"
+    wait_rotation || M_WHY="${M_WHY:+$M_WHY; }the rotation did not finish within 10 s"
+    status=$(api GET /rotate/status)
+    grep -q '"error": null' <<<"$status" || M_WHY="${M_WHY:+$M_WHY; }rotation failed: $status"
+    matrix_record MATRIX_ROTATION "$id" \
+        "matrix: $name: its sessions end during a rotation (db-first, 2 s); the same link reconnects, no error output" \
+        "matrix: $name, after rotation"
+}
+
 # A rotation (password now, config var 2 s later); the client right away.
 matrix_rotation() {
     local id=$1 name=${MATRIX_NAME[$1]} url status
+    case $id in php_pconnect | ruby_reset) matrix_rotation_during "$id"; return ;; esac
     url=$(rotate db-first 2000 2>&1)
     if [[ $url != postgres* ]]; then
         MATRIX_ROTATION[$id]=$(matrix_oneline "could not start a rotation: $url")
@@ -325,6 +364,12 @@ matrix_write() {
         echo "- Private copy: ${MATRIX_PRIVATE_NOTE:-not made}. In \"two copies\" the copy's own calls to its"
         echo "  exported functions (\`PQconnectdb\` → \`PQconnectStart\`) bind to the first definition in the global"
         echo "  scope, so the system libpq loaded \`RTLD_GLOBAL\` may serve them; either copy is accepted, a third is not."
+        echo "- PHP persistent link and Ruby \`conn.reset\`: one long-running process connects, then every session of"
+        echo "  the role is ended (\`pg_terminate_backend\`, as a rotation of Heroku's default credential does) and it"
+        echo "  reconnects the same link: PHP with \`pgsql.auto_reset_persistent=On\` (a dead link is \`PQreset\`), 4 more"
+        echo "  \`pg_pconnect\` rounds, every one must work; Ruby resets the same \`PG::Connection\`. In **stale"
+        echo "  credentials** the sessions end with no rotation (the baseline); in **after rotation** the password"
+        echo "  changes first (config var 2 s later), so the reset needs the shim's repair in place."
         echo "- The dlopen client is not linked with libpq and refuses to run if libpq is loaded before its dlopen,"
         echo "  or if another libpq gets loaded while it connects."
     } >"$MATRIX_OUT"
