@@ -85,9 +85,9 @@ vg_run() {
     VG_RETRIED=
     rm -f "$WORK"/vg.*
     run shim PGCONNECT_TIMEOUT=60 HEROKUPQ_API_TIMEOUT_MS=60000 "$@"
-    if [ "$RC" != 0 ] && grep -q 'cannot reach the Heroku API.*Timeout was reached' <<<"$ERR" &&
+    if [ "$RC" != 0 ] && grep -q 'cannot reach the Heroku API' <<<"$ERR" &&
         ! grep -h 'ERROR SUMMARY:' "$WORK"/vg.* | grep -vq 'ERROR SUMMARY: 0 errors'; then
-        VG_RETRIED=" (run twice: the first time the API connection's 5 s bound expired under memcheck)"
+        VG_RETRIED=" (run twice: the first time memcheck made the API connection miss its bound)"
         rm -f "$WORK"/vg.*
         run shim PGCONNECT_TIMEOUT=60 HEROKUPQ_API_TIMEOUT_MS=60000 "$@"
     fi
@@ -114,8 +114,8 @@ t_valgrind_reset() {
     ( wait_for_line '^first' "$WORK/out" 600; rotate together 0 >/dev/null; wait_rotation; touch "$WORK/go.vgreset" ) &
     vg_run HEROKUPQ_LOG=info "${VALGRIND[@]}" --log-file="$WORK/vg.%p" "$ROOT/build/progs/reset_client" "$WORK/go.vgreset"
     wait
-    OUT=$(sed 's/^reset error .*/reset error/' <<<"$OUT")
-    vg_check "PQreset after a rotation, then a new connection" $'first ok\nreset error\nnew ok'
+    vg_check "PQreset after a rotation (repaired in place), then a new connection" \
+        $'first ok\nbefore ok app_user app_db true\nreset ok\nafter ok app_user app_db true\nnew ok'
 }
 
 
