@@ -139,15 +139,49 @@ static void parse_targets(struct hpq_config *cfg, const char *v)
     }
 }
 
+/* HEROKUPQ_SOURCE=heroku | file:PATH | exec:COMMAND. */
+static void parse_source(struct hpq_config *cfg, const char *v)
+{
+    static const struct {
+        const char *prefix;
+        enum hpq_source_kind kind;
+    } kinds[] = {{"file:", HPQ_SOURCE_FILE}, {"exec:", HPQ_SOURCE_EXEC}};
+    if (!v || strcmp(v, "heroku") == 0)
+        return;
+    for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i].prefix);
+        if (strncmp(v, kinds[i].prefix, n) == 0 && v[n]) {
+            cfg->source = kinds[i].kind;
+            cfg->source_arg = strdup(v + n);
+            return;
+        }
+    }
+    hpq_log(HPQ_WARN, "HEROKUPQ_SOURCE is not heroku, file:PATH nor exec:COMMAND; using heroku");
+}
+
+const char *hpq_config_origin(const struct hpq_config *cfg, char *buf, unsigned long len)
+{
+    if (cfg->source == HPQ_SOURCE_FILE)
+        snprintf(buf, len, "file %s", cfg->source_arg);
+    else if (cfg->source == HPQ_SOURCE_EXEC)
+        snprintf(buf, len, "command %.*s", (int)strcspn(cfg->source_arg, " \t"), cfg->source_arg);
+    else
+        snprintf(buf, len, "app %s, config var %s", cfg->app, cfg->config_var);
+    return buf;
+}
+
 void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->log_level = parse_level(env_nonempty(env, "HEROKUPQ_LOG"));
     hpq_log_set_level(cfg->log_level);
 
-    cfg->enabled = env_nonempty(env, "HEROKU_APP") && !parse_flag(env, "HEROKUPQ_DISABLE");
-    if (!cfg->enabled)
+    if (parse_flag(env, "HEROKUPQ_DISABLE"))
         return; /* a strict pass-through reads nothing more */
+    parse_source(cfg, env_nonempty(env, "HEROKUPQ_SOURCE"));
+    cfg->enabled = env_nonempty(env, "HEROKU_APP") || cfg->source != HPQ_SOURCE_HEROKU;
+    if (!cfg->enabled)
+        return;
     cfg->app = env_copy(env, "HEROKU_APP", NULL);
 
     cfg->api_url = api_url_from(env_nonempty(env, "HEROKU_HOST"));
@@ -163,13 +197,15 @@ void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
     hpq_log_secret(cfg->token);
-    hpq_log(HPQ_DEBUG, "herokupq %s, app %s, config var %s", HPQ_VERSION, cfg->app,
-            cfg->config_var);
+    char origin[256];
+    hpq_log(HPQ_DEBUG, "herokupq %s, URL from %s", HPQ_VERSION,
+            hpq_config_origin(cfg, origin, sizeof origin));
 }
 
 void hpq_config_release(struct hpq_config *cfg)
 {
     free(cfg->app);
+    free(cfg->source_arg);
     free(cfg->api_url);
     free(cfg->token);
     free(cfg->netrc);

@@ -12,8 +12,17 @@
 #define HPQ_MAX_TARGETS 16
 #define HPQ_DEFAULT_API "https://api.heroku.com"
 
+/* HEROKUPQ_SOURCE: where the URL comes from. */
+enum hpq_source_kind {
+    HPQ_SOURCE_HEROKU, /* heroku (default): the app's config var, from the Platform API */
+    HPQ_SOURCE_FILE,   /* file:PATH: a file holding the URL */
+    HPQ_SOURCE_EXEC,   /* exec:COMMAND: a command printing the URL */
+};
+
 struct hpq_config {
-    bool enabled;          /* HEROKU_APP set and HEROKUPQ_DISABLE not 1 */
+    bool enabled;          /* HEROKU_APP set, or a source other than heroku; HEROKUPQ_DISABLE not 1 */
+    enum hpq_source_kind source;
+    char *source_arg;      /* the PATH or COMMAND of HEROKUPQ_SOURCE */
     char *app;       /* HEROKU_APP */
     char *api_url;         /* from HEROKU_HOST, without a trailing slash */
     char *token;     /* HEROKU_API_KEY, or NULL: use netrc */
@@ -41,6 +50,10 @@ const struct hpq_config *hpq_config(void);
  * and uses the documented default for it. Exposed for the unit tests. */
 void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env);
 void hpq_config_release(struct hpq_config *cfg);
+
+/* Where the URL comes from, for log lines, without secrets: "app A, config
+ * var V", "file PATH", "command PROGRAM" (a command's arguments may hold one). */
+const char *hpq_config_origin(const struct hpq_config *cfg, char *buf, unsigned long len);
 
 /* Whether host (one name, as a program wrote it) is one of the targets. */
 bool hpq_config_targets_host(const struct hpq_config *cfg, const char *host);

@@ -180,9 +180,9 @@ static void announce(const struct hpq_config *cfg, const struct hpq_params *url)
     static int said;
     if (!hpq_log_enabled(HPQ_INFO) || __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
         return;
-    char where[HPQ_ERR_MAX];
+    char where[HPQ_ERR_MAX], origin[HPQ_ERR_MAX];
     describe(url, where, sizeof where);
-    hpq_log(HPQ_INFO, "connections go to app %s, config var %s: %s", cfg->app, cfg->config_var,
+    hpq_log(HPQ_INFO, "connections go to %s: %s", hpq_config_origin(cfg, origin, sizeof origin),
             where);
 }
 
@@ -196,7 +196,8 @@ static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, 
         hpq_seen_add(hpq_params_get(out, "host"), hpq_params_get(out, "port"), cfg->config_var);
         return 0;
     }
-    snprintf(err, errlen, "config var %s of app %s %s", cfg->config_var, cfg->app, why);
+    char origin[HPQ_ERR_MAX];
+    snprintf(err, errlen, "the URL from %s %s", hpq_config_origin(cfg, origin, sizeof origin), why);
     hpq_log(HPQ_ERROR, "%s", err);
     return -1;
 }

@@ -11,6 +11,8 @@
 
 #include "curl.h"
 #include "log.h"
+#include "source_exec.h"
+#include "source_file.h"
 
 #define HPQ_ACCEPT "Accept: application/vnd.heroku+json; version=3"
 
@@ -329,10 +331,22 @@ void hpq_answer_clear(struct hpq_answer *out)
     out->remaining = out->retry_after_s = -1;
 }
 
+/* HEROKUPQ_SOURCE=file: or exec:, as if it were an answer. */
+static int other_source(const struct hpq_config *cfg, struct hpq_answer *out, char *err,
+                        size_t errlen)
+{
+    out->url = cfg->source == HPQ_SOURCE_FILE ? hpq_source_file_fetch(cfg, err, errlen)
+                                              : hpq_source_exec_fetch(cfg, err, errlen);
+    out->status = out->url ? 200 : 0;
+    return out->url ? 0 : -1;
+}
+
 int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *etag,
                      struct hpq_answer *out, char *err, size_t errlen)
 {
     *out = (struct hpq_answer){.remaining = -1, .retry_after_s = -1};
+    if (cfg->source != HPQ_SOURCE_HEROKU)
+        return other_source(cfg, out, err, errlen);
     const struct hpq_curl *c = hpq_curl();
     if (!c) {
         snprintf(err, errlen, "libcurl is not available");

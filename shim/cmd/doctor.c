@@ -67,6 +67,10 @@ static int check_configuration(const struct hpq_config *cfg, const char *warning
                               "correct or unset that variable (herokupq(7) lists the values)",
                               "%s", first);
     }
+    char origin[512];
+    if (cfg->source != HPQ_SOURCE_HEROKU)
+        return hpq_check_ok("configuration", "the URL from %s (HEROKUPQ_SOURCE)",
+                            hpq_config_origin(cfg, origin, sizeof origin));
     return hpq_check_ok("configuration", "app %s, config var %s, API %s", cfg->app,
                         cfg->config_var, cfg->api_url);
 }
@@ -160,23 +164,50 @@ static int check_config_var(const struct hpq_config *cfg, const char *url, const
 {
     static const char fix[] = "heroku config -a APP lists the vars: pass --var NAME "
                               "(HEROKUPQ_CONFIG_VAR) naming the one that holds the postgres:// URL";
+    const char *name = cfg->source == HPQ_SOURCE_HEROKU ? "config var" : "URL";
     if (!url)
-        return hpq_check_fail("config var", fix, "%s", err);
+        return hpq_check_fail(name, fix, "%s", err);
     struct hpq_params params = {0};
     char why[256], shown[1024];
     int bad = hpq_url_parse(hpq_cmd_libpq(), url, &params, why, sizeof why);
     hpq_log_secret(hpq_params_get(&params, "password"));
     hpq_params_clear(&params);
     if (bad)
-        return hpq_check_fail("config var", fix, "%s %s", cfg->config_var, why);
-    return hpq_check_ok("config var", "%s = %s", cfg->config_var,
+        return hpq_check_fail(name, fix, "%s %s", cfg->source ? "the URL" : cfg->config_var, why);
+    return hpq_check_ok(name, "%s = %s", cfg->source ? "the URL" : cfg->config_var,
                         hpq_redact(url, shown, sizeof shown));
+}
+
+/* HEROKUPQ_SOURCE=file:/exec:: the file or the command, then the database. */
+static int check_other_source(const struct hpq_config *cfg)
+{
+    char err[512], origin[512];
+    long status;
+    char *url = hpq_source_fetch_status(cfg, &status, err, sizeof err);
+    int failures;
+    if (!url) {
+        failures = hpq_check_fail("source",
+                                  cfg->source == HPQ_SOURCE_FILE
+                                      ? "the file must hold one line, a postgres:// URL"
+                                      : "the command must exit 0 and print a postgres:// URL",
+                                  "%s", err);
+        hpq_check_skip("database", "no database URL");
+        return failures;
+    }
+    hpq_check_ok("source", "%s gives a URL", hpq_config_origin(cfg, origin, sizeof origin));
+    failures = check_config_var(cfg, url, err);
+    failures += failures ? 0 : hpq_doctor_database(cfg, url);
+    explicit_bzero(url, strlen(url));
+    free(url);
+    return failures;
 }
 
 /* From the API request to the database, in that order; a failure skips what
  * depends on it. */
 static int check_remote(const struct hpq_config *cfg)
 {
+    if (cfg->source != HPQ_SOURCE_HEROKU)
+        return check_other_source(cfg);
     char err[512];
     long status;
     char *url = hpq_source_fetch_status(cfg, &status, err, sizeof err);
@@ -317,7 +348,7 @@ int hpq_cmd_doctor(void)
     int failures = check_configuration(&cfg, warnings);
     failures += check_library();
     if (cfg.enabled) {
-        int no_token = check_token(&cfg);
+        int no_token = cfg.source == HPQ_SOURCE_HEROKU ? check_token(&cfg) : 0;
         failures += no_token;
         if (no_token)
             skip_all((const char *const[]){"API", "token accepted", "app", "token scope",

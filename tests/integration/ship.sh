@@ -45,7 +45,7 @@ t_cmd_version() {
     local ua
     ua=$(api GET /requests | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"][0]["user_agent"])')
     if [ -n "$v" ] && [ "$out_v" = "herokupq $v" ] && [ "$ua" = "herokupq/$v" ] &&
-        grep -q "herokupq: debug: herokupq $v, app $HPQ_APP" <<<"$ERR"; then
+        grep -q "herokupq: debug: herokupq $v, URL from app $HPQ_APP" <<<"$ERR"; then
         pass "the version ($v, from shim/version.h) is printed by --version, logged at debug, sent as User-Agent herokupq/$v"
     else fail "version" "version.h=$v --version=$out_v user-agent=$ua" "$ERR"; fi
 }
@@ -299,4 +299,83 @@ t_minimal_root() {
     else fail "doctor in the minimal root" "with CAs rc=$doctor_rc: $doctor_out" "without rc=$RC: $OUT" "$ERR"; fi
     "$ROOT/tests/minroot.sh" drop "$MINROOT"
 }
-tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_debian_package t_minimal_root
+
+# --- HEROKUPQ_SOURCE=file:PATH and exec:COMMAND ------------------------------------------------
+
+current_url() { api GET /config-vars | json_field DATABASE_URL; }
+
+# Through the shim with a source other than heroku: no HEROKU_APP, no token.
+shim_source() {  # SOURCE CMD...
+    local source=$1
+    shim env -u HEROKU_APP -u HEROKU_API_KEY HEROKUPQ_SOURCE="$source" HEROKUPQ_STRICT=1 "${@:2}"
+}
+
+replace_by_rename() { printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; }
+rewrite_in_place() { printf '%s\n' "$2" >"$1"; }  # same inode, as Vault Agent's template does
+# A Kubernetes Secret volume: FILE -> ..data/FILE, ..data -> a timestamped directory;
+# an update writes a new directory and renames a new ..data symlink over the old one.
+k8s_volume() {  # DIR URL: set up
+    mkdir -p "$1/..v1" && printf '%s\n' "$2" >"$1/..v1/url"
+    ln -s ..v1 "$1/..data" && ln -s ..data/url "$1/url"
+}
+k8s_swap() {  # FILE URL
+    local dir; dir=$(dirname "$1")
+    mkdir "$dir/..v2" && printf '%s\n' "$2" >"$dir/..v2/url"
+    ln -s ..v2 "$dir/..data_tmp" && mv -T "$dir/..data_tmp" "$dir/..data" && rm -rf "$dir/..v1"
+}
+
+# A process connects through FILE's URL; the password changes; its next
+# connection fails as stale while the file still holds the old URL; a second
+# later UPDATE writes the new one: that connection must succeed.
+file_case() {  # WHAT FILE UPDATE
+    local what=$1 file=$2 update=$3 go=$WORK/go.file
+    rm -f "$go"
+    : >"$WORK/out"
+    ( wait_for_line '^warm' "$WORK/out" 200; local new; new=$(rotate together 0); wait_rotation
+      touch "$go"; sleep 1; "$update" "$file" "$new" ) &
+    run shim_source "file:$file" "$CONNECT" -w "$go"
+    wait
+    if [ "$RC" = 0 ] && [ "$(sed -n 2p <<<"$OUT")" = "$OK_LINE" ] &&
+        grep -q 'attempt 1 failed, the credentials or database are gone' <<<"$ERR" &&
+        grep -q "connections go to file $file" <<<"$ERR" && ! grep -q "own parameters" <<<"$ERR"; then
+        pass "HEROKUPQ_SOURCE=file: alone turns the shim on; $what is picked up by the connection that failed as stale"
+    else fail "file source, $what" "rc=$RC out=$OUT" "$ERR"; fi
+}
+
+t_source_file() {
+    mkdir -p "$WORK/src" "$WORK/k8s"
+    printf '%s\n' "$(current_url)" >"$WORK/src/url"
+    file_case "a file replaced atomically (rename)" "$WORK/src/url" replace_by_rename
+    file_case "a file rewritten in place" "$WORK/src/url" rewrite_in_place
+    k8s_volume "$WORK/k8s" "$(current_url)"
+    file_case "a Kubernetes Secret volume's ..data symlink swap" "$WORK/k8s/url" k8s_swap
+    rm -rf "$WORK/src" "$WORK/k8s"
+}
+
+t_source_exec() {
+    printf '%s\n' "$(current_url)" >"$WORK/exec-url"
+    remember_secret hpq-stderr-secret
+    run shim_source "exec:sh -c 'cat \"\$0\"; echo diagnostic password=hpq-stderr-secret >&2' $WORK/exec-url" \
+        "$CONNECT" "$(stale_url)"
+    if [ "$RC" = 0 ] && [ "$OUT" = "$OK_LINE" ] && grep -q 'on stderr: diagnostic password=\*\*\*\*\*\*\*\*$' <<<"$ERR"; then
+        pass "HEROKUPQ_SOURCE=exec: (a shell when asked: sh -c): its URL is used; its stderr is logged with the password masked"
+    else fail "exec source" "rc=$RC out=$OUT" "$ERR"; fi
+
+    # A command that hangs, and one it started, are killed at the timeout: one line.
+    run shim_source "exec:sh -c 'sleep 31.4159 & sleep 31.4158; wait'" env HEROKUPQ_API_TIMEOUT_MS=500 \
+        "$CONNECT" "$(stale_url)"
+    local left lines
+    left=$(pgrep -f 'sleep 31.415' || true)
+    lines=$(grep -c 'did not finish within 500 ms (HEROKUPQ_API_TIMEOUT_MS); killed' <<<"$ERR")
+    if [ "$RC" != 0 ] && [ "$lines" = 1 ] && [ -z "$left" ] && grep -q '^error .*herokupq: the command sh' <<<"$OUT"; then
+        pass "exec: a command that hangs is killed at its timeout with what it started, reported in one line; the connection fails (strict)"
+    else fail "exec source, hang" "rc=$RC lines=$lines left=$left out=$OUT" "$ERR"; fi
+
+    run shim_source "exec:echo mysql://hpq_user:hpq-not-a-password@127.0.0.1/db" "$CONNECT" "$(stale_url)"
+    lines=$(grep -c 'did not give a postgres:// URL' <<<"$ERR")
+    if [ "$RC" != 0 ] && [ "$lines" = 1 ] && [[ $OUT$ERR != *hpq-not-a-password* ]]; then
+        pass "exec: a command printing a URL that is not postgres:// is refused, in one line, its text not shown"
+    else fail "exec source, not postgres" "rc=$RC lines=$lines out=$OUT" "$ERR"; fi
+}
+
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_debian_package t_minimal_root t_source_file t_source_exec

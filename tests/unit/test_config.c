@@ -240,6 +240,48 @@ static void relative_cache_dir_uses_the_default(void **state)
     assert_string_equal(cfg.cache_dir, "/run/user/7/herokupq");
 }
 
+static void source_other_than_heroku_alone_turns_it_on(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKUPQ_SOURCE=file:/run/secrets/url"));
+    assert_true(cfg.enabled);
+    assert_int_equal(cfg.source, HPQ_SOURCE_FILE);
+    assert_string_equal(cfg.source_arg, "/run/secrets/url");
+    char origin[64];
+    assert_string_equal(hpq_config_origin(&cfg, origin, sizeof origin), "file /run/secrets/url");
+}
+
+static void exec_source_origin_names_only_the_program(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKUPQ_SOURCE=exec:vault read -field=url -token=s3cr3t db"));
+    assert_int_equal(cfg.source, HPQ_SOURCE_EXEC);
+    char origin[64];
+    assert_string_equal(hpq_config_origin(&cfg, origin, sizeof origin), "command vault");
+}
+
+static void source_heroku_still_needs_the_app(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKUPQ_SOURCE=heroku"));
+    assert_false(cfg.enabled);
+}
+
+static void source_not_valid_means_heroku(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_SOURCE=file:", "HEROKUPQ_LOG=off"));
+    assert_true(cfg.enabled);
+    assert_int_equal(cfg.source, HPQ_SOURCE_HEROKU);
+}
+
+static void disable_beats_a_source(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKUPQ_SOURCE=exec:cat f", "HEROKUPQ_DISABLE=1"));
+    assert_false(cfg.enabled);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, release)
 
 int main(void)
@@ -267,6 +309,11 @@ int main(void)
         T(cache_dir_without_runtime_dir_is_per_uid_under_tmp),
         T(cache_dir_is_read_and_off_turns_it_off),
         T(relative_cache_dir_uses_the_default),
+        T(source_other_than_heroku_alone_turns_it_on),
+        T(exec_source_origin_names_only_the_program),
+        T(source_heroku_still_needs_the_app),
+        T(source_not_valid_means_heroku),
+        T(disable_beats_a_source),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

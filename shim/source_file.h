@@ -1,0 +1,26 @@
+/* source_file.h — HEROKUPQ_SOURCE=file:PATH: a file holding the URL.
+ *
+ * Read on every fetch (the cache decides when: a cold cache, a connection
+ * that failed as stale, or the file changed). The path is opened afresh each
+ * time, following symlinks then: a Kubernetes Secret volume updates by
+ * swapping its `..data` symlink, and the next read sees the new file. A file
+ * rewritten in place (Vault Agent) is read again too. Read bounded, O_CLOEXEC. */
+#ifndef HPQ_SOURCE_FILE_H
+#define HPQ_SOURCE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+#define HPQ_MAX_FILE (64 * 1024)
+
+/* The URL in the file, malloc'd; or NULL with the reason in err. */
+char *hpq_source_file_fetch(const struct hpq_config *cfg, char *err, size_t errlen);
+
+/* Whether the file is not the one last read: another inode or device (a
+ * rename, a symlink swap), another size or modification time (a rewrite in
+ * place), or it appeared or went away. One stat(2); false before any read. */
+bool hpq_source_file_changed(const struct hpq_config *cfg);
+
+#endif
