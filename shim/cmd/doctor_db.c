@@ -94,6 +94,10 @@ static PGconn *login(const char *url)
     struct hpq_params program = {0}, parsed = {0}, out = {0};
     char err[256];
     PGconn *conn = NULL;
+    /* An image with LD_PRELOAD in its ENV preloads the library into this
+     * command too; it reads its configuration at the first connection: this
+     * one must be the doctor's own, exactly as written. */
+    setenv("HEROKUPQ_DISABLE", "1", 1);
     hpq_params_set(&program, "connect_timeout", "10");
     hpq_params_set(&program, "application_name", "herokupq doctor");
     if (hpq_url_parse(lib, url, &parsed, err, sizeof err) == 0 &&
