@@ -77,6 +77,8 @@ make_root() {
     cp /etc/resolv.conf "$DIR/etc/resolv.conf"
     mount_proc
     cp "$deb" "$DIR/tmp/herokupq.deb"
+    # The packages downloaded by earlier runs, so repeated local runs download nothing.
+    [ ! -d "$CACHE/archives" ] || cp "$CACHE/archives/"*.deb "$DIR/var/cache/apt/archives/" 2>/dev/null || true
     # The cached package lists first (a fresh root has them from a minute ago);
     # when they are too old for the mirror, fetch them again.
     if ! in_root apt-get install -y -qq --no-install-recommends /tmp/herokupq.deb >"$DIR.apt.log" 2>&1; then
@@ -86,6 +88,7 @@ make_root() {
             { tail -n 20 "$DIR.apt.log" >&2; return 1; }
     fi
     rm -f "$DIR/tmp/herokupq.deb"
+    mkdir -p "$CACHE/archives" && cp -n "$DIR/var/cache/apt/archives/"*.deb "$CACHE/archives/" 2>/dev/null || true
     say "herokupq installed with its Depends in $((SECONDS - t0)) s"
 }
 
