@@ -13,6 +13,7 @@
 #include "real.h"
 #include "seen.h"
 #include "source.h"
+#include "source_file.h"
 
 /* Every global lock of the shim, in the order they are taken: a thread that
  * holds one may take only those after it. Add new global locks here: the
@@ -30,6 +31,7 @@ static const struct global_lock {
     {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
     {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
+    {hpq_source_file_lock, hpq_source_file_unlock, hpq_source_file_unlock},
     {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
 };
 

@@ -38,6 +38,9 @@ static bool same(const struct signature *a, const struct signature *b)
                                                         a->mtime.tv_nsec == b->mtime.tv_nsec));
 }
 
+void hpq_source_file_lock(void) { pthread_mutex_lock(&last_lock); }
+void hpq_source_file_unlock(void) { pthread_mutex_unlock(&last_lock); }
+
 static void remember(struct signature sig)
 {
     pthread_mutex_lock(&last_lock);

@@ -23,4 +23,9 @@ char *hpq_source_file_fetch(const struct hpq_config *cfg, char *err, size_t errl
  * place), or it appeared or went away. One stat(2); false before any read. */
 bool hpq_source_file_changed(const struct hpq_config *cfg);
 
+/* Fork handlers: the lock of what was last read (a leaf: nothing else is
+ * taken while it is held). */
+void hpq_source_file_lock(void);
+void hpq_source_file_unlock(void);
+
 #endif
