@@ -13,6 +13,7 @@
 
 #include "filecache.h"
 #include "log.h"
+#include "source_file.h"
 
 /* After a fetch that brought a stale URL back: quick at first (a rotation's
  * config var lags the database by seconds), then slowly. After an API
@@ -129,7 +130,9 @@ static void attach_file(struct hpq_cache *c, const struct hpq_config *cfg, struc
         c->dirfd = cfg->cache_dir ? hpq_filecache_open_dir(cfg->cache_dir) : -1;
         c->dir_state = c->dirfd >= 0 ? DIR_OPEN : DIR_OFF;
     }
-    if (c->dir_state == DIR_OPEN)
+    /* Only the API's answers are shared between processes: a file is as
+     * cheap to read as the cache, and a command's answer is its own. */
+    if (c->dir_state == DIR_OPEN && cfg->source == HPQ_SOURCE_HEROKU)
         hpq_filecache_name(cfg->api_url, cfg->app, e->var, cfg->token, cfg->netrc, e->file);
 }
 
@@ -406,7 +409,10 @@ static bool in_backoff(struct hpq_cache *c, const struct entry *e)
 static bool fresh(struct hpq_cache *c, const struct hpq_config *cfg, const struct entry *e)
 {
     long long age = wall(c) - e->rec.fetched_ms;
-    return e->rec.url && !e->rec.stale && age >= -SKEW_MS && age < cfg->ttl_s * 1000;
+    /* A file source is read again as soon as the file changes (one stat). */
+    bool file_changed = cfg->source == HPQ_SOURCE_FILE && hpq_source_file_changed(cfg);
+    return e->rec.url && !e->rec.stale && age >= -SKEW_MS && age < cfg->ttl_s * 1000 &&
+           !file_changed;
 }
 
 static char *copy_or_error(const struct entry *e, char *err, size_t errlen)

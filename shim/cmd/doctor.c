@@ -234,27 +234,14 @@ static int check_remote(const struct hpq_config *cfg)
     return failures;
 }
 
-/* The cross-process cache directory the library would use, or NULL (off). */
-static const char *cache_dir(char *buf, size_t len)
-{
-    const char *dir = getenv("HEROKUPQ_CACHE_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
-    if (dir && strcmp(dir, "off") == 0)
-        return NULL;
-    if (dir && *dir)
-        snprintf(buf, len, "%s", dir);
-    else if (xdg && *xdg)
-        snprintf(buf, len, "%s/herokupq", xdg);
-    else
-        snprintf(buf, len, "/tmp/herokupq-%u", (unsigned)getuid());
-    return buf;
-}
-
-static int check_cache_dir(void)
+/* The cross-process cache directory the library would use (config.c decides). */
+static int check_cache_dir(const struct hpq_config *cfg)
 {
     char dir[4096], fix[4200];
     struct stat st;
-    if (!cache_dir(dir, sizeof dir))
+    if (!cfg->cache_dir)
         return hpq_check_ok("cache directory", "off (HEROKUPQ_CACHE_DIR=off)");
+    snprintf(dir, sizeof dir, "%s", cfg->cache_dir);
     if (lstat(dir, &st) != 0)
         return hpq_check_ok("cache directory", "%s does not exist yet (made on first use)", dir);
     snprintf(fix, sizeof fix, "rm -rf %s (the library makes it again, 0700)", dir);
@@ -357,7 +344,7 @@ int hpq_cmd_doctor(void)
         else
             failures += check_remote(&cfg);
     }
-    failures += check_cache_dir();
+    failures += cfg.enabled ? check_cache_dir(&cfg) : 0;
     failures += check_ca_bundle(&cfg);
     printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
     hpq_config_release(&cfg);
