@@ -16,7 +16,8 @@
  *     nothing about the secret).
  * Runs holding the mask's '*' are not checked (the mask beside template text
  * can form them), nor runs of what hpq_redact writes in place of a text it
- * cannot parse. Secrets of 1–3 characters are not checked here: they
+ * cannot parse; a secret shorter than 4 counts as template text (log.h: it is
+ * masked only as a whole word). Secrets of 1–3 characters are not checked here: they
  * cannot be kept out of innocent text. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@
 static const char *secrets[MAX_SECRETS];
 static unsigned n_secrets;
 static char line[2 * MAX_LINE + 1];
-static char literal[MAX_LINE + 256]; /* the template's own text, placeholders as NULs */
+static char literal[8 * MAX_LINE]; /* the template's own text, placeholders as NULs */
 static size_t literal_len;
 static enum hpq_level level;
 
@@ -61,13 +62,19 @@ static void expand(const char *tpl, int quoted)
 {
     size_t w = 0;
     literal_len = 0;
-    for (const char *p = tpl; *p && w < MAX_LINE; p++) {
+    for (const char *p = tpl; *p && w < MAX_LINE && literal_len + 8 < sizeof literal - 512; p++) {
         unsigned char c = (unsigned char)*p;
         unsigned k = c >= 0x10 ? c - 0x10u : c - 0x01u;
         if (c >= 0x01 && c < 0x18 && (c < 0x09 || c >= 0x10) && k < n_secrets) {
+            size_t n = 0;
             if (strlen(secrets[k]) * 2 < sizeof line - w)
-                w += put_secret(line + w, secrets[k], quoted && c >= 0x10);
-            literal[literal_len++] = '\0';
+                n = put_secret(line + w, secrets[k], quoted && c >= 0x10);
+            /* A short secret may show inside a word (log.h): as text of the template. */
+            if (strlen(secrets[k]) < RUN)
+                memcpy(literal + literal_len, line + w, n), literal_len += n;
+            else
+                literal[literal_len++] = '\0';
+            w += n;
         } else {
             line[w++] = (char)c;
             literal[literal_len++] = (c == '\n' || c == '\r') ? ' ' : (char)c; /* as logged */
