@@ -24,6 +24,7 @@ static const char *const names[] = {
     "NETRC",             "HEROKUPQ_CONFIG_VAR", "HEROKUPQ_CAFILE", "HEROKUPQ_TTL",
     "HEROKUPQ_RETRY_MS", "HEROKUPQ_API_TIMEOUT_MS", "HEROKUPQ_STRICT", "HEROKUPQ_ASYNC",
     "HEROKUPQ_TARGET",   "HEROKUPQ_LOG",     "HEROKUPQ_CACHE_DIR", "XDG_RUNTIME_DIR",
+    "HEROKUPQ_SOURCE",
 };
 #define N_NAMES (sizeof names / sizeof names[0])
 
