@@ -118,7 +118,7 @@ static char *rewritten(const struct hpq_config *cfg, const struct hpq_params *pr
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
     char shown[512];
-    if (conninfo)
+    if (conninfo && hpq_log_enabled(HPQ_DEBUG)) /* redacting is work: only for a line shown */
         hpq_log(HPQ_DEBUG, "connecting with %s", hpq_redact(conninfo, shown, sizeof shown));
     return conninfo;
 }
