@@ -77,7 +77,7 @@ static int program_params(const struct hpq_libpq *lib, const struct call *c,
                           struct hpq_params *out, char *err, size_t errlen)
 {
     switch (c->kind) {
-    case BY_CONNINFO: return hpq_params_from_conninfo(lib, c->conninfo, out, err, errlen);
+    case BY_CONNINFO: return hpq_connect_program_conninfo(lib, c->conninfo, out, err, errlen);
     case BY_ARRAYS:
         return hpq_params_from_arrays(lib, c->keywords, c->values, c->expand_dbname, out, err,
                                       errlen);
