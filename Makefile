@@ -20,7 +20,7 @@ SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 VERSION := $(shell sed -n 's/^\#define HPQ_VERSION "\(.*\)"/\1/p' shim/version.h)
 CMD     := $(BUILD)/herokupq
 
-.PHONY: all test test-build unit fuzz demo clean readme-matrix install uninstall deb
+.PHONY: all test test-build unit fuzz demo clean readme-matrix install uninstall deb bench
 all: $(LIB) $(CMD)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
@@ -178,6 +178,18 @@ test-build: $(LIB) $(ASAN_LIB) $(BUILD)/asan/libprobe.so $(UNIT_BIN) $(PROG_BIN)
 
 demo:
 	scripts/demo.sh
+
+# Benchmarks (not part of `make test`): bench/run.sh starts its own test
+# environment and writes bench/results/ (git-ignored).
+$(BUILD)/bench/warm: bench/warm.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ \
+	    $(shell pkg-config --libs libpq)
+
+bench:
+	scripts/install-deps.sh --bench
+	$(MAKE) --no-print-directory $(LIB) $(BUILD)/progs/hpq_connect $(BUILD)/bench/warm
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages herokupq needs.
-#   scripts/install-deps.sh [--tests|--fuzz]          install whatever is missing (root or sudo)
-#   scripts/install-deps.sh [--tests|--fuzz] --list   print the package names
+#   scripts/install-deps.sh [--tests|--fuzz|--bench]...          install whatever is missing (root or sudo)
+#   scripts/install-deps.sh [--tests|--fuzz|--bench]... --list   print the package names
 # Without flags: what building and `make demo` need; --fuzz adds what `make fuzz` and the
-# sanitizer runs need; --tests adds all the tests need (--fuzz included: CI runs them).
+# sanitizer runs need; --tests adds all the tests need (--fuzz included: CI runs them);
+# --bench what `make bench` needs (valgrind, gnuplot, npm for the Heroku CLI).
 set -euo pipefail
 
 PACKAGES=(
@@ -27,14 +28,19 @@ FUZZ_PACKAGES=(
     clang libclang-rt-14-dev       # libFuzzer and the sanitizers' runtimes for clang
     valgrind                       # memcheck of the C test programs through the shim
 )
+BENCH_PACKAGES=(valgrind gnuplot-nox)
+# npm: Debian's nodejs and npm, unless a Node.js with npm is already installed
+# (NodeSource's nodejs ships npm itself and conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || BENCH_PACKAGES+=(nodejs npm)
 
 list=
 for arg in "$@"; do
     case $arg in
         --tests) PACKAGES+=("${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}") ;;
         --fuzz) PACKAGES+=("${FUZZ_PACKAGES[@]}") ;;
+        --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
         --list) list=1 ;;
-        *) echo "usage: $0 [--tests|--fuzz] [--list]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--tests|--fuzz|--bench]... [--list]" >&2; exit 2 ;;
     esac
 done
 if [ -n "$list" ]; then

@@ -2,6 +2,7 @@
 #include "connect.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,7 @@ static char *rewritten(const struct hpq_config *cfg, const struct hpq_params *pr
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
     char shown[512];
-    if (conninfo)
+    if (conninfo && hpq_log_enabled(HPQ_DEBUG)) /* redacting is work: only for a line shown */
         hpq_log(HPQ_DEBUG, "connecting with %s", hpq_redact(conninfo, shown, sizeof shown));
     return conninfo;
 }
@@ -186,11 +187,80 @@ static void announce(const struct hpq_config *cfg, const struct hpq_params *url)
             where);
 }
 
+/* The last program conninfo and the last URL parsed, with their parameters:
+ * a warm process connects with the same ones every time, and libpq's
+ * PQconninfoParse (about 18,000 instructions each) was most of what the shim
+ * added to a warm connection. kept_lock is a leaf: nothing else is locked or
+ * logged under it. */
+enum { KEPT_PROGRAM, KEPT_URL, KEPT_SLOTS };
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kept {
+    const struct hpq_libpq *lib; /* whose PQconninfoParse parsed it */
+    char *text;
+    struct hpq_params params;
+} kept[KEPT_SLOTS];
+
+void hpq_connect_lock(void) { pthread_mutex_lock(&kept_lock); }
+void hpq_connect_unlock(void) { pthread_mutex_unlock(&kept_lock); }
+
+static bool kept_get(unsigned slot, const struct hpq_libpq *lib, const char *text,
+                     struct hpq_params *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&kept_lock);
+    const struct kept *k = &kept[slot];
+    if (k->text && k->lib == lib && strcmp(k->text, text) == 0)
+        hit = hpq_params_copy(out, &k->params) == 0;
+    pthread_mutex_unlock(&kept_lock);
+    if (!hit)
+        hpq_params_clear(out); /* a copy cut short by malloc */
+    return hit;
+}
+
+static void kept_put(unsigned slot, const struct hpq_libpq *lib, const char *text,
+                     const struct hpq_params *params)
+{
+    struct kept fresh = {lib, strdup(text), {0}};
+    if (!fresh.text || hpq_params_copy(&fresh.params, params) != 0) {
+        forget(fresh.text);
+        hpq_params_clear(&fresh.params);
+        return; /* out of memory: the next connection parses again */
+    }
+    pthread_mutex_lock(&kept_lock);
+    struct kept old = kept[slot];
+    kept[slot] = fresh;
+    pthread_mutex_unlock(&kept_lock);
+    forget(old.text);
+    hpq_params_clear(&old.params);
+}
+
+typedef int parse_fn(const struct hpq_libpq *lib, const char *text, struct hpq_params *out,
+                     char *err, size_t errlen);
+
+/* parse(text), or a copy of its result from the last time. */
+static int parse_kept(unsigned slot, parse_fn *parse, const struct hpq_libpq *lib,
+                      const char *text, struct hpq_params *out, char *err, size_t errlen)
+{
+    if (kept_get(slot, lib, text, out))
+        return 0;
+    if (parse(lib, text, out, err, errlen) != 0)
+        return -1;
+    kept_put(slot, lib, text, out);
+    return 0;
+}
+
+int hpq_connect_program_conninfo(const struct hpq_libpq *lib, const char *conninfo,
+                                 struct hpq_params *out, char *err, size_t errlen)
+{
+    return parse_kept(KEPT_PROGRAM, hpq_params_from_conninfo, lib, conninfo ? conninfo : "",
+                      out, err, errlen);
+}
+
 static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *url,
                      struct hpq_params *out, char *err, size_t errlen)
 {
     char why[HPQ_ERR_MAX];
-    if (hpq_url_parse(lib, url, out, why, sizeof why) == 0) {
+    if (parse_kept(KEPT_URL, hpq_url_parse, lib, url, out, why, sizeof why) == 0) {
         hpq_log_secret(hpq_params_get(out, "password"));
         announce(cfg, out);
         hpq_seen_add(hpq_params_get(out, "host"), hpq_params_get(out, "port"), cfg->config_var);

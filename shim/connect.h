@@ -66,4 +66,13 @@ PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
  * switches on SQLSTATEs in error messages for the shim's own attempts. */
 void hpq_connect_started(const struct hpq_libpq *lib, PGconn *conn);
 
+/* hpq_params_from_conninfo, answered from the last call's result when conninfo
+ * is the same (a warm program reconnects with the same string). */
+int hpq_connect_program_conninfo(const struct hpq_libpq *lib, const char *conninfo,
+                                 struct hpq_params *out, char *err, size_t errlen);
+
+/* Fork handlers: the lock of the kept conninfo and URL (a leaf). */
+void hpq_connect_lock(void);
+void hpq_connect_unlock(void);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "connect.h"
 #include "conns.h"
 #include "libc.h"
 #include "log.h"
@@ -32,6 +33,7 @@ static const struct global_lock {
     {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_source_file_lock, hpq_source_file_unlock, hpq_source_file_unlock},
+    {hpq_connect_lock, hpq_connect_unlock, hpq_connect_unlock}, /* the kept conninfo and URL */
     {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
 };
 

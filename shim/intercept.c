@@ -19,6 +19,29 @@
 #include "seen.h"
 
 static __thread unsigned depth;
+/* The libpq of the outermost call, while depth > 0. */
+static __thread const struct hpq_libpq *outer_lib;
+
+static void enter(const struct hpq_libpq *lib)
+{
+    if (depth++ == 0)
+        outer_lib = lib;
+}
+
+static void leave(void)
+{
+    if (--depth == 0)
+        outer_lib = NULL;
+}
+
+/* The libpq for a call from caller. While the shim is inside a call into
+ * libpq on this thread (depth > 0), an interposed call can only come from that
+ * libpq calling its own exports through its PLT (nothing else the shim calls
+ * uses libpq), so it belongs to the outer call's copy: no lookup needed. */
+static const struct hpq_libpq *libpq_for(const void *caller)
+{
+    return depth > 0 && outer_lib ? outer_lib : hpq_libpq_for(caller);
+}
 
 /* One interposed call, whichever entry point it came through. */
 struct call {
@@ -54,7 +77,7 @@ static int program_params(const struct hpq_libpq *lib, const struct call *c,
                           struct hpq_params *out, char *err, size_t errlen)
 {
     switch (c->kind) {
-    case BY_CONNINFO: return hpq_params_from_conninfo(lib, c->conninfo, out, err, errlen);
+    case BY_CONNINFO: return hpq_connect_program_conninfo(lib, c->conninfo, out, err, errlen);
     case BY_ARRAYS:
         return hpq_params_from_arrays(lib, c->keywords, c->values, c->expand_dbname, out, err,
                                       errlen);
@@ -98,7 +121,7 @@ static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
 {
     const struct hpq_config *cfg = hpq_config();
     struct hpq_params program = {0};
-    depth++;
+    enter(lib);
     PGconn *conn;
     if (!wants_rewrite(lib, cfg, c, &program))
         conn = pass_conn(lib, c);
@@ -106,14 +129,14 @@ static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
         conn = hpq_connect_start(lib, cfg, &program);
     else
         conn = hpq_connect(lib, cfg, &program); /* HEROKUPQ_ASYNC=complete: done before return */
-    depth--;
+    leave();
     hpq_params_clear(&program);
     return conn;
 }
 
 static PGconn *on_connect(const void *caller, const struct call *c)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     if (!lib)
         return NULL;
     if (outermost())
@@ -127,17 +150,17 @@ static PGconn *on_connect(const void *caller, const struct call *c)
 
 static PGPing on_ping(const void *caller, const struct call *c)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     if (!lib)
         return PQPING_NO_ATTEMPT;
     if (!outermost())
         return pass_ping(lib, c);
     const struct hpq_config *cfg = hpq_config();
     struct hpq_params program = {0};
-    depth++;
+    enter(lib);
     PGPing result = wants_rewrite(lib, cfg, c, &program) ? hpq_ping(lib, cfg, &program)
                                                          : pass_ping(lib, c);
-    depth--;
+    leave();
     hpq_params_clear(&program);
     return result;
 }
@@ -205,62 +228,62 @@ PGPing hpq_on_ping_params(const void *caller, const char *const *keywords,
 
 PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     if (!lib)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->connect_poll(conn);
-    depth++; /* a reset the shim restarts polls inside libpq */
+    enter(lib); /* a reset the shim restarts polls inside libpq */
     PostgresPollingStatusType status = lib->connect_poll(conn);
     status = hpq_connect_settled(lib, hpq_config(), conn, status);
-    depth--;
+    leave();
     return status;
 }
 
 PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     if (!lib)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->reset_poll(conn);
-    depth++; /* libpq's PQresetPoll calls its PQconnectPoll */
+    enter(lib); /* libpq's PQresetPoll calls its PQconnectPoll */
     PostgresPollingStatusType status = lib->reset_poll(conn);
     status = hpq_connect_settled(lib, hpq_config(), conn, status);
-    depth--;
+    leave();
     return status;
 }
 
 void hpq_on_reset(const void *caller, PGconn *conn)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     if (!lib)
         return;
     if (!outermost()) {
         lib->reset(conn);
         return;
     }
-    depth++;
+    enter(lib);
     hpq_connect_reset(lib, hpq_config(), conn);
-    depth--;
+    leave();
 }
 
 int hpq_on_reset_start(const void *caller, PGconn *conn)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     if (!lib)
         return 0;
     if (!outermost())
         return lib->reset_start(conn);
-    depth++;
+    enter(lib);
     int started = hpq_connect_reset_start(lib, hpq_config(), conn);
-    depth--;
+    leave();
     return started;
 }
 
 void hpq_on_finish(const void *caller, PGconn *conn)
 {
-    const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    const struct hpq_libpq *lib = libpq_for(caller);
     hpq_conns_remove(conn);
     if (lib)
         lib->finish(conn);

@@ -114,7 +114,7 @@ static void fold_newlines(char *s)
             *s = ' ';
 }
 
-void hpq_log(enum hpq_level level, const char *fmt, ...)
+void hpq_log_line(enum hpq_level level, const char *fmt, ...)
 {
     if (!hpq_log_enabled(level))
         return;

@@ -10,7 +10,14 @@ enum hpq_level { HPQ_OFF = 0, HPQ_ERROR, HPQ_WARN, HPQ_INFO, HPQ_DEBUG };
 
 void hpq_log_set_level(enum hpq_level level);
 int hpq_log_enabled(enum hpq_level level);
-void hpq_log(enum hpq_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hpq_log_line(enum hpq_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Log one line at level. The arguments are evaluated only when the level is
+ * enabled, so a disabled line costs one comparison: no formatting, and no
+ * hpq_redact() or other work in its arguments. level must have no side effects. */
+#define hpq_log(level, ...)                                                                   \
+    ((void)(hpq_log_enabled(level) && (hpq_log_line((level), __VA_ARGS__), 1)))
 
 /* Remember a secret so that no later log line can contain it. */
 void hpq_log_secret(const char *secret);

@@ -36,10 +36,23 @@ static unsigned n_libpqs;
 static struct caller_entry callers[HPQ_MAX_CALLERS];
 static unsigned n_callers;
 
+/* The start of the object containing addr (dladdr's dli_fbase), or NULL.
+ * Every interposed call asks this of its caller: glibc 2.35's
+ * _dl_find_object answers from a lock-free sorted table in about a hundred
+ * instructions, where dladdr walks every loaded object under the loader's lock
+ * (about 5,000). dladdr stays the fallback: older glibc, and addresses that
+ * _dl_find_object does not cover. */
 static const void *object_base(const void *addr)
 {
+    if (!addr)
+        return NULL;
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 35)
+    struct dl_find_object found;
+    if (_dl_find_object((void *)addr, &found) == 0)
+        return found.dlfo_map_start;
+#endif
     Dl_info info;
-    return addr && dladdr(addr, &info) ? info.dli_fbase : NULL;
+    return dladdr(addr, &info) ? info.dli_fbase : NULL;
 }
 
 static bool is_shim(const void *addr)

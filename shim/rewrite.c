@@ -67,6 +67,14 @@ const char *hpq_params_get(const struct hpq_params *params, const char *key)
     return i >= 0 ? params->p[i].val : NULL;
 }
 
+int hpq_params_copy(struct hpq_params *out, const struct hpq_params *from)
+{
+    for (unsigned i = 0; i < from->n; i++)
+        if (hpq_params_set(out, from->p[i].key, from->p[i].val) != 0)
+            return -1;
+    return 0;
+}
+
 static bool in_list(const char *key, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -27,6 +27,8 @@ struct hpq_params {
 void hpq_params_clear(struct hpq_params *params);
 int hpq_params_set(struct hpq_params *params, const char *key, const char *val);
 const char *hpq_params_get(const struct hpq_params *params, const char *key);
+/* Add every pair of from to out. 0, or -1 if out of memory. */
+int hpq_params_copy(struct hpq_params *out, const struct hpq_params *from);
 
 /* The parameters a program passed to each libpq entry point, as libpq itself
  * would combine them (later values win, empty values are ignored, dbname may

@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import socketserver
 import ssl
 import subprocess
@@ -229,10 +230,13 @@ def parse_config_var(text):
 # ---------------------------------------------------------------- servers
 
 class LoopbackServer(ThreadingHTTPServer):
-    """Threaded HTTP(S) server on 127.0.0.1; TLS is negotiated in the worker thread."""
+    """Threaded HTTP(S) server on 127.0.0.1; TLS is negotiated in the worker thread,
+    so the accepting thread only accepts: a burst of hundreds of clients queues in
+    the listen backlog (the kernel caps it at net.core.somaxconn) instead of being
+    refused."""
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128  # tests open dozens of connections at once
+    request_queue_size = 1024
 
     def __init__(self, name, port, handler, state, tls=None):
         self.name, self.state, self.tls = name, state, tls
@@ -241,6 +245,13 @@ class LoopbackServer(ThreadingHTTPServer):
     def server_bind(self):
         socketserver.TCPServer.server_bind(self)  # skips HTTPServer's reverse DNS lookup
         self.server_name, self.server_port = HOST, self.server_address[1]
+
+    def get_request(self):
+        # Answers are written whole (see Handler.wbufsize); without TCP_NODELAY a
+        # small last segment would still wait for the client's delayed ACK.
+        request, client_address = super().get_request()
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return request, client_address
 
     def finish_request(self, request, client_address):
         if self.tls is None:
@@ -263,6 +274,10 @@ class LoopbackServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server_version = "heroku-api-double"
     sys_version = ""
+    # A buffered wfile: status line, headers and body leave in one write when
+    # handle_one_request flushes (unbuffered, the headers and the body were two
+    # writes and the second stalled on Nagle + delayed ACK: ~40 ms per request).
+    wbufsize = 256 * 1024
 
     def log_message(self, fmt, *args):
         self.server.state.log(f"{self.server.name}: {self.address_string()} {fmt % args}")
