@@ -2,6 +2,7 @@
 #include "config.h"
 #include "version.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -114,6 +115,32 @@ static bool parse_async_start(hpq_getenv_fn env)
     return false;
 }
 
+/* A config var's name as Heroku allows them in practice: letters, digits, _. */
+static bool var_name_ok(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* One HEROKUPQ_TARGET item: a host name, or placeholder=CONFIG_VAR. */
+static void add_target(struct hpq_config *cfg, const char *item, size_t n)
+{
+    const char *eq = memchr(item, '=', n);
+    size_t host_len = eq ? (size_t)(eq - item) : n;
+    if (eq && (host_len == 0 || !var_name_ok(eq + 1, n - host_len - 1))) {
+        hpq_log(HPQ_WARN, "HEROKUPQ_TARGET item %.*s is neither a host name nor "
+                "placeholder=CONFIG_VAR; ignoring it", (int)n, item);
+        return;
+    }
+    cfg->targets[cfg->n_targets] = strndup(item, host_len);
+    cfg->target_vars[cfg->n_targets] = eq ? strndup(eq + 1, n - host_len - 1) : NULL;
+    cfg->n_targets++;
+}
+
 static void parse_targets(struct hpq_config *cfg, const char *v)
 {
     cfg->target_all = !v || strcmp(v, "all") == 0;
@@ -135,7 +162,7 @@ static void parse_targets(struct hpq_config *cfg, const char *v)
                     HPQ_MAX_TARGETS);
             return;
         }
-        cfg->targets[cfg->n_targets++] = strndup(start, n);
+        add_target(cfg, start, n);
     }
 }
 
@@ -187,7 +214,7 @@ void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->api_url = api_url_from(env_nonempty(env, "HEROKU_HOST"));
     cfg->token = env_copy(env, "HEROKU_API_KEY", NULL);
     cfg->netrc = env_copy(env, "NETRC", NULL);
-    cfg->config_var = env_copy(env, "HEROKUPQ_CONFIG_VAR", "DATABASE_URL");
+    cfg->config_var = env_copy(env, "HEROKUPQ_CONFIG_VAR", HPQ_DEFAULT_VAR);
     cfg->cafile = env_copy(env, "HEROKUPQ_CAFILE", NULL);
     cfg->cache_dir = cache_dir_from(env);
     cfg->ttl_s = parse_long(env, "HEROKUPQ_TTL", 3600, 0, 7L * 24 * 3600);
@@ -212,19 +239,27 @@ void hpq_config_release(struct hpq_config *cfg)
     free(cfg->config_var);
     free(cfg->cafile);
     free(cfg->cache_dir);
-    for (unsigned i = 0; i < cfg->n_targets; i++)
+    for (unsigned i = 0; i < cfg->n_targets; i++) {
         free(cfg->targets[i]);
+        free(cfg->target_vars[i]);
+    }
     memset(cfg, 0, sizeof *cfg);
+}
+
+const char *hpq_config_var_for_host(const struct hpq_config *cfg, const char *host)
+{
+    const char *dflt = cfg->config_var ? cfg->config_var : HPQ_DEFAULT_VAR;
+    if (cfg->target_all)
+        return dflt;
+    for (unsigned i = 0; i < cfg->n_targets; i++)
+        if (host && strcasecmp(cfg->targets[i], host) == 0)
+            return cfg->target_vars[i] ? cfg->target_vars[i] : dflt;
+    return NULL;
 }
 
 bool hpq_config_targets_host(const struct hpq_config *cfg, const char *host)
 {
-    if (cfg->target_all)
-        return true;
-    for (unsigned i = 0; i < cfg->n_targets; i++)
-        if (host && strcasecmp(cfg->targets[i], host) == 0)
-            return true;
-    return false;
+    return hpq_config_var_for_host(cfg, host) != NULL;
 }
 
 static struct hpq_config process_config;

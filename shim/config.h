@@ -11,6 +11,7 @@
 
 #define HPQ_MAX_TARGETS 16
 #define HPQ_DEFAULT_API "https://api.heroku.com"
+#define HPQ_DEFAULT_VAR "DATABASE_URL"
 
 /* HEROKUPQ_SOURCE: where the URL comes from. */
 enum hpq_source_kind {
@@ -38,6 +39,7 @@ struct hpq_config {
     bool target_all;
     unsigned n_targets;
     char *targets[HPQ_MAX_TARGETS];
+    char *target_vars[HPQ_MAX_TARGETS]; /* placeholder=CONFIG_VAR; NULL: config_var */
     enum hpq_level log_level;
 };
 
@@ -57,5 +59,10 @@ const char *hpq_config_origin(const struct hpq_config *cfg, char *buf, unsigned 
 
 /* Whether host (one name, as a program wrote it) is one of the targets. */
 bool hpq_config_targets_host(const struct hpq_config *cfg, const char *host);
+
+/* The config var whose URL a connection naming host goes to: config_var with
+ * HEROKUPQ_TARGET=all or for a bare name, the pair's var for a
+ * placeholder=CONFIG_VAR one; NULL if host is not a target. */
+const char *hpq_config_var_for_host(const struct hpq_config *cfg, const char *host);
 
 #endif

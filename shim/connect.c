@@ -315,9 +315,9 @@ static void announce_recovery(const struct hpq_params *url, unsigned attempts, l
 
 /* What one blocking attempt's outcome teaches the cache, and the registry
  * (for PQreset). A success after a failed attempt is a repaired rotation. */
-static enum hpq_outcome settle_attempt(const struct hpq_libpq *lib, PGconn *conn, const char *url,
-                                       const struct hpq_params *url_params, unsigned attempts,
-                                       long long started, bool own_db)
+static enum hpq_outcome settle_attempt(const struct hpq_libpq *lib, const char *var, PGconn *conn,
+                                       const char *url, const struct hpq_params *url_params,
+                                       unsigned attempts, long long started, bool own_db)
 {
     const char *why = lib->error_message(conn);
     enum hpq_outcome outcome = hpq_classify(lib->status(conn), why);
@@ -330,13 +330,24 @@ static enum hpq_outcome settle_attempt(const struct hpq_libpq *lib, PGconn *conn
             announce_recovery(url_params, attempts, started);
     }
     if (outcome != HPQ_STALE && outcome != HPQ_UNREACHABLE)
-        hpq_conns_add(conn, url);
+        hpq_conns_add(conn, url, var);
     return outcome;
 }
 
-PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                    const struct hpq_params *program)
+/* The configuration with var as its config var: below, cfg->config_var is
+ * always the var of the connection at hand. */
+static struct hpq_config with_var(const struct hpq_config *cfg, const char *var)
 {
+    struct hpq_config for_var = *cfg;
+    for_var.config_var = (char *)var;
+    return for_var;
+}
+
+PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *process_cfg,
+                    const char *var, const struct hpq_params *program)
+{
+    struct hpq_config for_var = with_var(process_cfg, var);
+    const struct hpq_config *cfg = &for_var;
     char err[HPQ_ERR_MAX];
     /* The resolve's waits count against the budget too. */
     long long started = hpq_now_ms(), deadline = started + cfg->retry_ms;
@@ -353,7 +364,7 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
         conn = open_conn(lib, cfg, program, &url_params, false);
         bool own_db = hpq_explicit_dbname(cfg, program, &url_params) != NULL;
         enum hpq_outcome outcome =
-            conn ? settle_attempt(lib, conn, url, &url_params, attempts, started, own_db)
+            conn ? settle_attempt(lib, cfg->config_var, conn, url, &url_params, attempts, started, own_db)
                  : HPQ_REFUSED;
         hpq_params_clear(&url_params);
         if (!conn)
@@ -369,9 +380,11 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
     return conn;
 }
 
-PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                          const struct hpq_params *program)
+PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *process_cfg,
+                          const char *var, const struct hpq_params *program)
 {
+    struct hpq_config for_var = with_var(process_cfg, var);
+    const struct hpq_config *cfg = &for_var;
     char err[HPQ_ERR_MAX];
     char *url = hpq_cache_get(cfg, cfg->config_var, err, sizeof err);
     struct hpq_params url_params = {0};
@@ -381,7 +394,7 @@ PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *
     else if (parse_url(lib, cfg, url, &url_params, err, sizeof err))
         conn = without_url(lib, cfg, program, err, true);
     else if ((conn = open_conn(lib, cfg, program, &url_params, true)) != NULL) {
-        hpq_conns_add(conn, url);
+        hpq_conns_add(conn, url, cfg->config_var);
         hpq_conns_watch(conn, &(struct hpq_watch){.saved = PQERRORS_DEFAULT});
         if (lib->status(conn) == CONNECTION_BAD)
             hpq_connect_settled(lib, cfg, conn, PGRES_POLLING_FAILED);
@@ -434,7 +447,7 @@ static bool renewed_in_place(const struct hpq_libpq *lib, const struct hpq_confi
     hpq_params_clear(&old_params);
     hpq_params_clear(&new_params);
     if (ok) {
-        hpq_conns_add(conn, next);
+        hpq_conns_add(conn, next, cfg->config_var);
         hpq_log(HPQ_INFO, "the reset connection now holds the new credentials");
     }
     return ok;
@@ -481,10 +494,12 @@ PostgresPollingStatusType hpq_connect_settled(const struct hpq_libpq *lib,
     if (status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED)
         return status;
     char *url = NULL;
+    const char *var = NULL;
     struct hpq_watch watch;
-    if (!hpq_conns_unwatch(conn, &url, &watch))
+    if (!hpq_conns_unwatch(conn, &url, &var, &watch))
         return status;
-    if (status == PGRES_POLLING_FAILED && restart_reset(lib, cfg, conn, &url, &watch)) {
+    struct hpq_config for_var = with_var(cfg, var);
+    if (status == PGRES_POLLING_FAILED && restart_reset(lib, &for_var, conn, &url, &watch)) {
         forget(url);
         return PGRES_POLLING_WRITING; /* as after PQresetStart: the program polls on */
     }
@@ -494,13 +509,17 @@ PostgresPollingStatusType hpq_connect_settled(const struct hpq_libpq *lib,
     return status;
 }
 
-void hpq_connect_reset(const struct hpq_libpq *lib, const struct hpq_config *cfg, PGconn *conn)
+void hpq_connect_reset(const struct hpq_libpq *lib, const struct hpq_config *process_cfg,
+                       PGconn *conn)
 {
-    char *url = hpq_conns_url(conn);
+    const char *var = NULL;
+    char *url = hpq_conns_url(conn, &var);
     if (!url) {
         lib->reset(conn);
         return;
     }
+    struct hpq_config for_var = with_var(process_cfg, var);
+    const struct hpq_config *cfg = &for_var;
     PGVerbosity saved = lib->set_error_verbosity(conn, PQERRORS_VERBOSE);
     long long deadline = hpq_now_ms() + cfg->retry_ms;
     lib->reset(conn);
@@ -517,7 +536,8 @@ void hpq_connect_reset(const struct hpq_libpq *lib, const struct hpq_config *cfg
 int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                             PGconn *conn)
 {
-    char *url = hpq_conns_url(conn);
+    const char *var = NULL;
+    char *url = hpq_conns_url(conn, &var);
     if (!url)
         return lib->reset_start(conn);
     forget(url);
@@ -543,9 +563,11 @@ static PGPing ping_url(const struct hpq_libpq *lib, const struct hpq_config *cfg
     return result;
 }
 
-PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                const struct hpq_params *program)
+PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *process_cfg,
+                const char *var, const struct hpq_params *program)
 {
+    struct hpq_config for_var = with_var(process_cfg, var);
+    const struct hpq_config *cfg = &for_var;
     char err[HPQ_ERR_MAX];
     char *url = hpq_cache_get(cfg, cfg->config_var, err, sizeof err);
     if (!url && cfg->strict)

@@ -22,17 +22,20 @@ enum hpq_outcome hpq_classify(ConnStatusType status, const char *message);
 /* Whether message (PQERRORS_VERBOSE) reports that SQLSTATE. */
 bool hpq_has_sqlstate(const char *message, const char *sqlstate);
 
+/* var: the config var whose URL the connection goes to (HEROKUPQ_TARGET),
+ * a string that lives as long as the process. */
+
 /* Connect the program's connection to the app's database, retrying a stale
  * failure within HEROKUPQ_RETRY_MS. Falls back as documented when the URL
  * cannot be resolved. */
-PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *var,
                     const struct hpq_params *program);
 
 /* HEROKUPQ_ASYNC=start: start the rewritten connection with the cached URL
  * (fetching only on a cold cache) and return at once; the outcome is seen by
  * hpq_connect_settled when the program polls. */
 PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                          const struct hpq_params *program);
+                          const char *var, const struct hpq_params *program);
 
 /* PQconnectPoll or PQresetPoll returned status for conn: if the shim was
  * watching it, learn from the outcome (a stale failure drops the cached URL)
@@ -58,7 +61,7 @@ int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config
                             PGconn *conn);
 
 /* PQping* rewritten like a connection. */
-PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *var,
                 const struct hpq_params *program);
 
 /* Called with every PGconn libpq starts while the shim is connecting (libpq's

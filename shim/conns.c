@@ -11,6 +11,7 @@
 struct entry {
     PGconn *conn;
     char *url;
+    const char *var;
     bool watching;
     struct hpq_watch watch;
     struct entry *next;
@@ -43,7 +44,7 @@ static void release(struct entry *e)
     free(e);
 }
 
-void hpq_conns_add(PGconn *conn, const char *url)
+void hpq_conns_add(PGconn *conn, const char *url, const char *var)
 {
     struct entry *e = calloc(1, sizeof *e);
     if (!e || !(e->url = strdup(url))) {
@@ -51,12 +52,14 @@ void hpq_conns_add(PGconn *conn, const char *url)
         return; /* out of memory: the connection just goes unobserved */
     }
     e->conn = conn;
+    e->var = var;
     pthread_mutex_lock(&lock);
     struct entry *old = find_locked(conn);
     if (old) { /* a PGconn address reused after a PQfinish we did not see */
         char *swap = old->url;
         old->url = e->url;
         e->url = swap;
+        old->var = var;
         old->watching = false;
         release(e);
     } else {
@@ -80,7 +83,7 @@ bool hpq_conns_watch(PGconn *conn, const struct hpq_watch *watch)
     return e != NULL;
 }
 
-bool hpq_conns_unwatch(PGconn *conn, char **url, struct hpq_watch *watch)
+bool hpq_conns_unwatch(PGconn *conn, char **url, const char **var, struct hpq_watch *watch)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) == 0)
         return false;
@@ -90,6 +93,7 @@ bool hpq_conns_unwatch(PGconn *conn, char **url, struct hpq_watch *watch)
     if (e && e->watching) {
         e->watching = false;
         *watch = e->watch;
+        *var = e->var;
         *url = strdup(e->url);
         was = *url != NULL;
     }
@@ -97,13 +101,14 @@ bool hpq_conns_unwatch(PGconn *conn, char **url, struct hpq_watch *watch)
     return was;
 }
 
-char *hpq_conns_url(PGconn *conn)
+char *hpq_conns_url(PGconn *conn, const char **var)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) == 0)
         return NULL;
     pthread_mutex_lock(&lock);
     struct entry *e = find_locked(conn);
     char *url = e ? strdup(e->url) : NULL;
+    *var = e ? e->var : NULL;
     pthread_mutex_unlock(&lock);
     return url;
 }

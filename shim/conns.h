@@ -10,9 +10,10 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
-/* Remember conn as rewritten to url (again: the URL replaces the one it had,
+/* Remember conn as rewritten to url, config var var's (a string that lives as
+ * long as the process) (again: the URL replaces the one it had,
  * and conn is no longer watched). */
-void hpq_conns_add(PGconn *conn, const char *url);
+void hpq_conns_add(PGconn *conn, const char *url, const char *var);
 
 /* What the shim waits for on a watched connection. */
 struct hpq_watch {
@@ -24,11 +25,13 @@ struct hpq_watch {
 /* Start watching conn's outcome. */
 bool hpq_conns_watch(PGconn *conn, const struct hpq_watch *watch);
 
-/* If conn is being watched: stop, and give its URL (malloc'd) and the watch. */
-bool hpq_conns_unwatch(PGconn *conn, char **url, struct hpq_watch *watch);
+/* If conn is being watched: stop, and give its URL (malloc'd), its config var
+ * and the watch. */
+bool hpq_conns_unwatch(PGconn *conn, char **url, const char **var, struct hpq_watch *watch);
 
-/* A copy of the URL conn was rewritten to (malloc'd), or NULL if it was not. */
-char *hpq_conns_url(PGconn *conn);
+/* A copy of the URL conn was rewritten to (malloc'd), or NULL if it was not;
+ * *var: the config var that URL came from. */
+char *hpq_conns_url(PGconn *conn, const char **var);
 
 void hpq_conns_remove(PGconn *conn);
 

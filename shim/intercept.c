@@ -87,8 +87,8 @@ static int program_params(const struct hpq_libpq *lib, const struct call *c,
     }
 }
 
-/* The connection names the server of a URL the shim resolved (seen.h). */
-static bool names_seen_server(const struct hpq_params *program)
+/* The config var of the URL whose server the connection names (seen.h), or NULL. */
+static const char *seen_server_var(const struct hpq_params *program)
 {
     const char *hosts = hpq_params_get(program, "host");
     const char *ports = hpq_params_get(program, "port");
@@ -96,22 +96,24 @@ static bool names_seen_server(const struct hpq_params *program)
         hosts = getenv("PGHOST");
     if (!ports || !*ports)
         ports = getenv("PGPORT");
-    return hpq_seen_var(hosts, ports) != NULL;
+    return hpq_seen_var(hosts, ports);
 }
 
-/* The program's parameters, if this connection is one to rewrite. */
-static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                          const struct call *c, struct hpq_params *program)
+/* The config var whose URL this connection goes to, with the program's
+ * parameters in program; NULL: not one to rewrite. */
+static const char *wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                                 const struct call *c, struct hpq_params *program)
 {
     char err[256];
     if (program_params(lib, c, program, err, sizeof err) != 0) {
         /* libpq will report the same error to the program itself. */
         hpq_log(HPQ_DEBUG, "leaving a connection libpq cannot parse to libpq");
-        return false;
+        return NULL;
     }
     hpq_log_secret(hpq_params_get(program, "password"));
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
-    return hpq_is_target(cfg, program, getenv("PGHOST")) || names_seen_server(program);
+    const char *var = hpq_target_var(cfg, program, getenv("PGHOST"));
+    return var ? var : seen_server_var(program);
 }
 
 /* The policy applies to the outermost call on this thread, when the shim is on. */
@@ -123,12 +125,13 @@ static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
     struct hpq_params program = {0};
     enter(lib);
     PGconn *conn;
-    if (!wants_rewrite(lib, cfg, c, &program))
+    const char *var = wants_rewrite(lib, cfg, c, &program);
+    if (!var)
         conn = pass_conn(lib, c);
     else if (c->op == OP_START && cfg->async_start)
-        conn = hpq_connect_start(lib, cfg, &program);
-    else
-        conn = hpq_connect(lib, cfg, &program); /* HEROKUPQ_ASYNC=complete: done before return */
+        conn = hpq_connect_start(lib, cfg, var, &program);
+    else /* HEROKUPQ_ASYNC=complete: done before return */
+        conn = hpq_connect(lib, cfg, var, &program);
     leave();
     hpq_params_clear(&program);
     return conn;
@@ -158,8 +161,8 @@ static PGPing on_ping(const void *caller, const struct call *c)
     const struct hpq_config *cfg = hpq_config();
     struct hpq_params program = {0};
     enter(lib);
-    PGPing result = wants_rewrite(lib, cfg, c, &program) ? hpq_ping(lib, cfg, &program)
-                                                         : pass_ping(lib, c);
+    const char *var = wants_rewrite(lib, cfg, c, &program);
+    PGPing result = var ? hpq_ping(lib, cfg, var, &program) : pass_ping(lib, c);
     leave();
     hpq_params_clear(&program);
     return result;

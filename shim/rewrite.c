@@ -159,26 +159,38 @@ int hpq_params_from_setdb(const struct hpq_libpq *lib, const char *host, const c
     return hpq_params_from_arrays(lib, keywords, values, 1, out, err, errlen);
 }
 
-static bool host_list_has_target(const struct hpq_config *cfg, const char *hosts)
+/* The config var of the first host of the list that is a target, or NULL. */
+static const char *host_list_var(const struct hpq_config *cfg, const char *hosts)
 {
     char *copy = strdup(hosts), *save = NULL;
-    bool hit = false;
-    for (char *h = copy ? strtok_r(copy, ",", &save) : NULL; h && !hit;
+    const char *var = NULL;
+    for (char *h = copy ? strtok_r(copy, ",", &save) : NULL; h && !var;
          h = strtok_r(NULL, ",", &save))
-        hit = hpq_config_targets_host(cfg, h);
+        var = hpq_config_var_for_host(cfg, h);
     free(copy);
-    return hit;
+    return var;
+}
+
+static bool host_list_has_target(const struct hpq_config *cfg, const char *hosts)
+{
+    return host_list_var(cfg, hosts) != NULL;
+}
+
+const char *hpq_target_var(const struct hpq_config *cfg, const struct hpq_params *program,
+                           const char *env_pghost)
+{
+    if (cfg->target_all)
+        return hpq_config_var_for_host(cfg, NULL);
+    const char *hosts = hpq_params_get(program, "host");
+    if (!hosts || !*hosts)
+        hosts = env_pghost;
+    return hosts && *hosts ? host_list_var(cfg, hosts) : NULL;
 }
 
 bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *program,
                    const char *env_pghost)
 {
-    if (cfg->target_all)
-        return true;
-    const char *hosts = hpq_params_get(program, "host");
-    if (!hosts || !*hosts)
-        hosts = env_pghost;
-    return hosts && *hosts && host_list_has_target(cfg, hosts);
+    return hpq_target_var(cfg, program, env_pghost) != NULL;
 }
 
 static bool nonempty(const char *s) { return s && *s; }

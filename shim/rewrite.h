@@ -47,6 +47,11 @@ int hpq_params_from_setdb(const struct hpq_libpq *lib, const char *host, const c
 bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *program,
                    const char *env_pghost);
 
+/* The config var whose URL the connection goes to (see
+ * hpq_config_var_for_host), or NULL if it is not a target. */
+const char *hpq_target_var(const struct hpq_config *cfg, const struct hpq_params *program,
+                           const char *env_pghost);
+
 /* Parse and check a resolved config var: a postgres:// or postgresql:// URL
  * naming a host. Return 0, or -1 with the reason in err. */
 int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,

@@ -43,3 +43,42 @@ t_explicit_database() {
 }
 
 tests t_reconnect_from_conninfo t_explicit_database
+
+# A second database with its own role and config var, as a follower or an
+# add-on database is: HEROKU_POSTGRESQL_YELLOW_URL.
+YELLOW=HEROKU_POSTGRESQL_YELLOW_URL
+setup_second_database() {
+    local pw
+    pw=$(openssl rand -hex 12)
+    psql -X -q "$HPQ_PG_ADMIN" -v pw="$pw" >/dev/null 2>&1 <<'SQL'
+SELECT 'CREATE ROLE yellow_user LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'yellow_user') \gexec
+ALTER ROLE yellow_user PASSWORD :'pw';
+SELECT 'CREATE DATABASE yellow_db OWNER yellow_user' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'yellow_db') \gexec
+SQL
+    api POST /config-vars "{\"vars\": {\"$YELLOW\": \"postgres://yellow_user:$pw@127.0.0.1:$HPQ_PG_PORT/yellow_db\"}}" >/dev/null
+}
+
+t_two_databases() {
+    setup_second_database
+    rm -f "$WORK/go.two"
+    : >"$WORK/out"
+    ( wait_for_line '^b ' "$WORK/out" 300
+      api POST /rotate "{\"order\": \"db-first\", \"delay_ms\": 2000, \"var\": \"$YELLOW\"}" >/dev/null
+      wait_first_half db-first; touch "$WORK/go.two" ) &
+    run shim HEROKUPQ_LOG=info HEROKUPQ_TARGET="heroku=DATABASE_URL,followers=$YELLOW" \
+        "$ROOT/build/progs/two_databases" "$WORK/go.two" "postgres://heroku/" "postgres://followers/"
+    wait
+    wait_rotation
+    local want
+    want=$(printf '%s\n' "a ok app_user app_db true" "b ok yellow_user yellow_db true" \
+        "a-open ok app_user app_db true" "b-open ok yellow_user yellow_db true" \
+        "a-new ok app_user app_db true" "b-new ok yellow_user yellow_db true")
+    # The rotated var's connection retried (one line saying so); the other's did not.
+    if [ "$RC" = 0 ] && [ "$OUT" = "$want" ] &&
+        [ "$(grep -c 'the credentials changed (rotation).*database yellow_db' <<<"$ERR")" = 1 ] &&
+        ! grep -q 'the credentials changed (rotation).*database app_db' <<<"$ERR"; then
+        pass "two placeholders mapped to two config vars reach two databases in one process; rotating one (its var 2 s late) retries only its connections, the other's open and new connections are untouched"
+    else fail "two databases in one process" "rc=$RC out=$OUT" "$ERR"; fi
+}
+
+tests t_two_databases

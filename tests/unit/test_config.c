@@ -197,6 +197,26 @@ static void targets_host_matches_listed_hosts_only(void **state)
     assert_false(hpq_config_targets_host(&cfg, NULL));
 }
 
+static void target_pairs_name_their_config_vars(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_CONFIG_VAR=HEROKU_POSTGRESQL_RED_URL",
+                  "HEROKUPQ_TARGET=heroku=DATABASE_URL, followers=HEROKU_POSTGRESQL_YELLOW_URL,bare"));
+    assert_int_equal(cfg.n_targets, 3);
+    assert_string_equal(hpq_config_var_for_host(&cfg, "heroku"), "DATABASE_URL");
+    assert_string_equal(hpq_config_var_for_host(&cfg, "FOLLOWERS"), "HEROKU_POSTGRESQL_YELLOW_URL");
+    assert_string_equal(hpq_config_var_for_host(&cfg, "bare"), "HEROKU_POSTGRESQL_RED_URL");
+    assert_null(hpq_config_var_for_host(&cfg, "elsewhere"));
+}
+
+static void a_bad_target_pair_is_ignored_with_a_warning(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TARGET==DATABASE_URL,a=b c,ok=OK_URL,x="));
+    assert_int_equal(cfg.n_targets, 1);
+    assert_string_equal(hpq_config_var_for_host(&cfg, "ok"), "OK_URL");
+}
+
 static void targets_host_with_target_all_matches_anything(void **state)
 {
     (void)state;
@@ -304,6 +324,8 @@ int main(void)
         T(target_list_is_trimmed_and_skips_empty_entries),
         T(target_all_means_every_host),
         T(targets_host_matches_listed_hosts_only),
+        T(target_pairs_name_their_config_vars),
+        T(a_bad_target_pair_is_ignored_with_a_warning),
         T(targets_host_with_target_all_matches_anything),
         T(cache_dir_defaults_to_the_runtime_dir),
         T(cache_dir_without_runtime_dir_is_per_uid_under_tmp),

@@ -14,6 +14,8 @@
 #define LINKS_LIBPQ "build/progs/hpq_connect"
 #define NO_LIBPQ "build/progs/dlopen_client"
 
+static const char *var; /* the config var the registry gives back */
+
 static void elf_that_links_libpq_is_recognised(void **state)
 {
     (void)state;
@@ -46,13 +48,14 @@ static void a_tracked_connection_gives_its_url_until_finished(void **state)
 {
     (void)state;
     PGconn *conn = (PGconn *)(uintptr_t)0x1234560;
-    assert_null(hpq_conns_url(conn));
-    hpq_conns_add(conn, "postgres://u:p@h/d");
-    char *url = hpq_conns_url(conn);
+    assert_null(hpq_conns_url(conn, &var));
+    hpq_conns_add(conn, "postgres://u:p@h/d", "DATABASE_URL");
+    char *url = hpq_conns_url(conn, &var);
+    assert_string_equal(var, "DATABASE_URL");
     assert_string_equal(url, "postgres://u:p@h/d");
     free(url);
     hpq_conns_remove(conn);
-    assert_null(hpq_conns_url(conn));
+    assert_null(hpq_conns_url(conn, &var));
 }
 
 static void watching_is_reported_once(void **state)
@@ -63,16 +66,16 @@ static void watching_is_reported_once(void **state)
     struct hpq_watch watch = {.saved = PQERRORS_VERBOSE, .repair_until = 42, .attempt = 3};
     struct hpq_watch seen = {0};
     assert_false(hpq_conns_watch(conn, &watch)); /* not tracked: nothing to watch */
-    hpq_conns_add(conn, "postgres://u:p@h/d");
-    assert_false(hpq_conns_unwatch(conn, &url, &seen));
+    hpq_conns_add(conn, "postgres://u:p@h/d", "DATABASE_URL");
+    assert_false(hpq_conns_unwatch(conn, &url, &var, &seen));
     assert_true(hpq_conns_watch(conn, &watch));
-    assert_true(hpq_conns_unwatch(conn, &url, &seen));
+    assert_true(hpq_conns_unwatch(conn, &url, &var, &seen));
     assert_string_equal(url, "postgres://u:p@h/d");
     assert_int_equal(seen.saved, PQERRORS_VERBOSE);
     assert_int_equal(seen.repair_until, 42);
     assert_int_equal(seen.attempt, 3);
     free(url);
-    assert_false(hpq_conns_unwatch(conn, &url, &seen));
+    assert_false(hpq_conns_unwatch(conn, &url, &var, &seen));
     hpq_conns_remove(conn);
 }
 
@@ -80,13 +83,13 @@ static void a_reused_address_takes_the_new_url(void **state)
 {
     (void)state;
     PGconn *conn = (PGconn *)(uintptr_t)0xabcdef0;
-    hpq_conns_add(conn, "postgres://old@h/d");
-    hpq_conns_add(conn, "postgres://new@h/d");
-    char *url = hpq_conns_url(conn);
+    hpq_conns_add(conn, "postgres://old@h/d", "DATABASE_URL");
+    hpq_conns_add(conn, "postgres://new@h/d", "DATABASE_URL");
+    char *url = hpq_conns_url(conn, &var);
     assert_string_equal(url, "postgres://new@h/d");
     free(url);
     hpq_conns_remove(conn);
-    assert_null(hpq_conns_url(conn));
+    assert_null(hpq_conns_url(conn, &var));
 }
 
 static void many_connections_are_tracked_independently(void **state)
@@ -96,12 +99,12 @@ static void many_connections_are_tracked_independently(void **state)
     char url[64];
     for (uintptr_t i = 1; i <= N; i++) {
         snprintf(url, sizeof url, "postgres://u@h/%lu", (unsigned long)i);
-        hpq_conns_add((PGconn *)(i * 16), url);
+        hpq_conns_add((PGconn *)(i * 16), url, "DATABASE_URL");
     }
     for (uintptr_t i = 1; i <= N; i += 2)
         hpq_conns_remove((PGconn *)(i * 16));
     for (uintptr_t i = 1; i <= N; i++) {
-        char *got = hpq_conns_url((PGconn *)(i * 16));
+        char *got = hpq_conns_url((PGconn *)(i * 16), &var);
         snprintf(url, sizeof url, "postgres://u@h/%lu", (unsigned long)i);
         if (i % 2)
             assert_null(got);
