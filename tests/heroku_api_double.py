@@ -334,6 +334,8 @@ class ApiHandler(Handler):
                 if etag in if_none_match(self.headers.get("If-None-Match")):
                     status, body = 304, None
         state.update(entry, status=status, if_none_match=self.headers.get("If-None-Match"))
+        if fault and fault_shapes_answer(fault) and body is not None:  # not a 304
+            return self.send_faulty(status, body, headers, fault)
         self.send_body(status, body, headers)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_api
@@ -354,6 +356,45 @@ class ApiHandler(Handler):
         status = fault.get("status") or 200
         body = fault["body"] if fault.get("body") is not None else error_body(status)
         return status, body
+
+    def send_faulty(self, status, body, headers, fault):
+        """The answer as the fault shapes it: its own Content-Type and headers,
+        padded to `pad_to` bytes, chunked, cut short after `truncate_at` bytes
+        (the connection closed), or trickled at `bytes_per_second`."""
+        self.close_connection = True
+        data = PaddedBody(body, fault.get("pad_to"))
+        self.send_response(status)
+        self.send_header("Content-Type", fault.get("content_type") or JSON_TYPE)
+        for name, value in headers + list((fault.get("headers") or {}).items()):
+            self.send_header(name, value)
+        if fault.get("chunked"):
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(data.size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        limit = fault.get("truncate_at")
+        try:
+            self.write_pieces(data, fault, data.size if limit is None else min(limit, data.size))
+        except OSError:
+            pass  # the client gave up: that is what the fault is for
+
+    def write_pieces(self, data, fault, limit):
+        rate, sent, stop = fault.get("bytes_per_second"), 0, self.server.state.stop
+        piece_size = max(1, min(rate, 65536)) if rate else 65536
+        for piece in data.pieces(piece_size):
+            piece = piece[:limit - sent]
+            if not piece:
+                break
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if fault.get("chunked")
+                             else piece)
+            self.wfile.flush()
+            sent += len(piece)
+            if rate and stop.wait(len(piece) / rate):
+                return
+        if fault.get("chunked") and sent == data.size:
+            self.wfile.write(b"0\r\n\r\n")
 
     def answer(self, token_kind):
         """The normal (status, body) for this request."""
@@ -388,12 +429,61 @@ def if_none_match(header):
     return [t for t in tags if t]
 
 
+# Fault fields that change how the answer travels rather than what it says.
+TRANSPORT_FIELDS = ("content_type", "headers", "pad_to", "chunked", "truncate_at",
+                    "bytes_per_second")
+
+
+def fault_shapes_answer(fault):
+    return any(fault.get(name) for name in TRANSPORT_FIELDS)
+
+
+class PaddedBody:
+    """`body` (a JSON object's text) grown to `size` bytes by one extra config var
+    of x's placed first, produced piece by piece so 50 MB never sits in memory."""
+
+    def __init__(self, body, size):
+        self.tail = body.encode("utf-8")
+        self.head, self.pad = b"", 0
+        if size and self.tail.startswith(b"{") and size > len(self.tail) + 16:
+            self.head = b'{"HPQ_PADDING": "'
+            sep = b'", ' if self.tail.strip() != b"{}" else b'"'
+            self.pad = size - len(self.head) - len(sep) - len(self.tail) + 1
+            self.head_end, self.tail = sep, self.tail[1:]
+        self.size = len(self.head) + self.pad + (len(self.head_end) if self.pad else 0) \
+            + len(self.tail)
+
+    def pieces(self, size):
+        """The body in pieces of at most `size` bytes."""
+        buf = bytearray()
+        for part in self.parts():
+            buf += part
+            while len(buf) >= size:
+                yield bytes(buf[:size])
+                del buf[:size]
+        if buf:
+            yield bytes(buf)
+
+    def parts(self):
+        yield self.head
+        left = self.pad
+        while left > 0:
+            n = min(left, 65536)
+            yield b"x" * n
+            left -= n
+        if self.pad:
+            yield self.head_end
+        yield self.tail
+
+
 def fault_summary(fault):
     if fault.get("hang"):
         return "hang"
+    shaped = " (shaped: %s)" % ", ".join(n for n in TRANSPORT_FIELDS if fault.get(n)) \
+        if fault_shapes_answer(fault) else ""
     if fault.get("status") is not None or fault.get("body") is not None:
-        return f"status {fault.get('status') or 200}"
-    return "delay"
+        return f"status {fault.get('status') or 200}{shaped}"
+    return "shaped" + shaped if shaped else "delay"
 
 
 class ControlHandler(Handler):
@@ -483,9 +573,18 @@ def control_rate_limit(state, body):
 
 
 def control_fault(state, body):
+    """POST /fault: what the next `count` API requests get (-1: until cleared).
+
+    What the answer says: "status", "body" (sent as is), "hang" (never answered),
+    "delay_ms" (before answering). How it travels: "content_type", "headers"
+    (extra, e.g. Retry-After, Location), "pad_to" (grow a JSON object body to this
+    many bytes), "chunked", "truncate_at" (announce the whole length, send this
+    many bytes, close), "bytes_per_second" (trickle the body)."""
     fault = {"status": body.get("status"), "body": body.get("body"),
              "delay_ms": body.get("delay_ms", 0), "count": body.get("count", 1),
              "hang": bool(body.get("hang", False))}
+    fault.update({name: body.get(name) for name in TRANSPORT_FIELDS})
+    check_transport(fault)
     require(fault["status"] is None or (isinstance(fault["status"], int)
                                         and 100 <= fault["status"] <= 599),
             "status must be an integer HTTP status")
@@ -498,6 +597,21 @@ def control_fault(state, body):
     with state.lock:
         state.fault = fault
     return {"fault": fault}
+
+
+def check_transport(fault):
+    headers = fault["headers"]
+    require(headers is None or (isinstance(headers, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items())),
+        'headers must be {"Name": "value"}')
+    require(fault["content_type"] is None or isinstance(fault["content_type"], str),
+            "content_type must be a string")
+    for name in ("pad_to", "truncate_at", "bytes_per_second"):
+        require(fault[name] is None or (isinstance(fault[name], int) and fault[name] >= 0),
+                f"{name} must be a non-negative integer")
+    require(fault["pad_to"] is None or fault["pad_to"] <= 256 * 1024 * 1024,
+            "pad_to is at most 256 MB")
+    require(isinstance(fault["chunked"] or False, bool), "chunked must be true or false")
 
 
 def control_fault_clear(state, _body):
