@@ -1,17 +1,20 @@
 /* cycles — connect and finish many times in one process, watching its resources.
  *
- *   cycles [-n CYCLES] [-i INTERVAL_MS] [CONNINFO]
+ *   cycles [-n CYCLES] [-i INTERVAL_MS] [-T SECONDS] [CONNINFO]
  *
  * Makes CYCLES (default 10000) PQconnectdb + PQfinish cycles, one after the
- * other, each checking the connection is CONNECTION_OK. Prints one line after
- * the first cycle, one after the middle one and one after the last:
+ * other, each checking the connection is CONNECTION_OK. Prints a line after
+ * the first cycle, after every tenth of CYCLES and after the last one made:
  *   at <cycle> fds=<open fds> threads=<threads> rss_kb=<VmRSS> failed=<so far>
  *      max_ms=<the longest cycle so far>
  * and, for each failed cycle, "error <cycle> <PQerrorMessage, newlines folded>"
- * (at most 10 of them). With -i, sleeps INTERVAL_MS between cycles.
- * Exits 0 only if every cycle connected. */
+ * (at most 10 of them). With -i, sleeps INTERVAL_MS between cycles. With -T,
+ * stops after SECONDS even if CYCLES are not done, and says so last:
+ *   stopped <cycles done> after <SECONDS> s
+ * Exits 0 only if every cycle made connected. */
 #include <dirent.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,37 +78,56 @@ static void pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+struct options {
+    int cycles;
+    long interval_ms;
+    long budget_s;
+    const char *conninfo;
+};
+
+static int parse(int argc, char **argv, struct options *o)
+{
+    int opt;
+    *o = (struct options){10000, 0, 0, ""};
+    while ((opt = getopt(argc, argv, "n:i:T:")) != -1) {
+        if (opt == 'n')
+            o->cycles = atoi(optarg);
+        else if (opt == 'i')
+            o->interval_ms = atol(optarg);
+        else if (opt == 'T')
+            o->budget_s = atol(optarg);
+        else
+            return -1;
+    }
+    if (optind < argc)
+        o->conninfo = argv[optind];
+    return o->cycles >= 10 && o->interval_ms >= 0 && o->budget_s >= 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
-    int cycles = 10000, opt;
-    long interval = 0;
-    while ((opt = getopt(argc, argv, "n:i:")) != -1) {
-        if (opt == 'n')
-            cycles = atoi(optarg);
-        else if (opt == 'i')
-            interval = atol(optarg);
-        else
-            return 2;
-    }
-    const char *conninfo = optind < argc ? argv[optind] : "";
-    if (cycles < 2 || interval < 0)
+    struct options o;
+    if (parse(argc, argv, &o))
         return 2;
-    int failed = 0;
-    long long max_ms = 0;
-    for (int i = 1; i <= cycles; i++) {
+    int failed = 0, step = o.cycles / 10, i;
+    long long max_ms = 0, stop_at = o.budget_s ? now_ms() + o.budget_s * 1000 : 0;
+    for (i = 1; i <= o.cycles; i++) {
         long long start = now_ms();
-        PGconn *conn = PQconnectdb(conninfo);
-        if (!conn || PQstatus(conn) != CONNECTION_OK) {
-            if (++failed <= 10)
-                print_error(i, conn);
-        }
+        PGconn *conn = PQconnectdb(o.conninfo);
+        if ((!conn || PQstatus(conn) != CONNECTION_OK) && ++failed <= 10)
+            print_error(i, conn);
         PQfinish(conn);
         if (now_ms() - start > max_ms)
             max_ms = now_ms() - start;
-        if (i == 1 || i == cycles / 2 || i == cycles)
+        bool out_of_time = stop_at && now_ms() >= stop_at && i < o.cycles;
+        if (i == 1 || i % step == 0 || out_of_time)
             report(i, failed, max_ms);
-        if (interval)
-            pause_ms(interval);
+        if (out_of_time) {
+            printf("stopped %d after %ld s\n", i, o.budget_s);
+            break;
+        }
+        if (o.interval_ms)
+            pause_ms(o.interval_ms);
     }
     return failed ? 1 : 0;
 }
