@@ -5,7 +5,7 @@
 # Sourced by tests/run.sh (tests/lib.sh's helpers).
 
 FAULT_TIMEOUT_MS=1500 # HEROKUPQ_API_TIMEOUT_MS for the rows where the API misbehaves
-FAULT_BOUND_MS=15000  # what any such row may take, end to end, on a loaded machine (unbounded: 90 s or more)
+FAULT_BOUND_MS=30000  # what any such row may take, end to end, on a loaded machine (unbounded: 120 s or more)
 FAKE_SERVERS=$ROOT/tests/fake_servers.py
 DOUBLE=$ROOT/tests/heroku_api_double.py
 
@@ -89,7 +89,7 @@ t_fault_429_retry_after() {
 import json, sys
 t = [r["time"] for r in json.load(sys.stdin)["requests"]]
 print(int((t[1] - t[0]) * 1000) if len(t) == 2 else "requests=%d" % len(t))')
-    if [ "$RC" = 0 ] && [[ $gap =~ ^[0-9]+$ ]] && [ "$gap" -ge 1900 ] && [ "$gap" -le 3500 ] &&
+    if [ "$RC" = 0 ] && [[ $gap =~ ^[0-9]+$ ]] && [ "$gap" -ge 1900 ] && [ "$gap" -le 10000 ] &&
         [ "$(error_lines)" = 1 ]; then
         pass "fault: API 429 with Retry-After: 2: the next request comes $gap ms later; every connection falls back meanwhile"
     else fail "fault: API 429 with Retry-After" "rc=$RC gap=$gap out=$OUT" "$(grep -v ': debug:' <<<"$ERR")"; fi
@@ -103,7 +103,7 @@ t_fault_hang() {
 }
 
 t_fault_slow_body() {
-    fault '{"bytes_per_second": 1, "count": -1}'
+    fault '{"bytes_per_second": 1, "pad_to": 600, "count": -1}' # 10 minutes
     api_row "API body at 1 byte/s" "cannot reach the Heroku API.*[Tt]imeout"
     fault_clear
 }
