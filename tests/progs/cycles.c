@@ -4,7 +4,7 @@
  *
  * Makes CYCLES (default 10000) PQconnectdb + PQfinish cycles, one after the
  * other, each checking the connection is CONNECTION_OK. Prints a line after
- * the first cycle, after every tenth of CYCLES and after the last one made:
+ * the first cycle, after every hundredth of CYCLES and after the last one made:
  *   at <cycle> fds=<open fds> threads=<threads> rss_kb=<VmRSS> failed=<so far>
  *      max_ms=<the longest cycle so far>
  * and, for each failed cycle, "error <cycle> <PQerrorMessage, newlines folded>"
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     struct options o;
     if (parse(argc, argv, &o))
         return 2;
-    int failed = 0, step = o.cycles / 10, i;
+    int failed = 0, step = o.cycles >= 100 ? o.cycles / 100 : 1, i;
     long long max_ms = 0, stop_at = o.budget_s ? now_ms() + o.budget_s * 1000 : 0;
     for (i = 1; i <= o.cycles; i++) {
         long long start = now_ms();
