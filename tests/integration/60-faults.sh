@@ -176,12 +176,13 @@ t_fault_var_not_postgres() {
 }
 
 # The URL before the NUL names another database (postgres): using it cut at the
-# NUL would connect there, without an error line.
+# NUL would connect there, without an error line. The probe's program names no
+# database (one it named on the same server would be kept).
 t_fault_var_nul() {
     local url
     url=$(db_url_at "127.0.0.1:$HPQ_PG_PORT" | sed 's|/app_db$|/postgres|')
     fault_answer "{\"DATABASE_URL\": \"$url\\u0000/app_db\"}"
-    run shim timeout 60 "$CONNECT" "$(fallback_conninfo)"
+    run shim timeout 60 "$CONNECT" "postgres://app_user:$(current_password)@127.0.0.1:$HPQ_PG_PORT"
     if [ "$RC" = 0 ] && [ "$OUT" = "ok user=app_user db=postgres ssl=t" ] && [ "$(error_lines)" = 0 ]; then
         fault_clear
         skip "fault: the config var with a NUL (\\u0000): refused, one error line, the fallback" \
@@ -214,7 +215,8 @@ SQL
 print("postgres://%s:%s@127.0.0.1:%s/%s" % (q(sys.argv[1]), q(sys.argv[2]), sys.argv[3], q(sys.argv[4])))' \
         "$ODD_ROLE" "$ODD_PW" "$HPQ_PG_PORT" "$ODD_DB")
     api POST /config-vars "$(python3 -c 'import json,sys; print(json.dumps({"vars": {"HPQ_ODD_URL": sys.argv[1]}}))' "$url")" >/dev/null
-    run shim HEROKUPQ_CONFIG_VAR=HPQ_ODD_URL timeout 60 "$CONNECT" "$(fallback_conninfo)"
+    # The program names nothing: the URL says it all.
+    run shim HEROKUPQ_CONFIG_VAR=HPQ_ODD_URL timeout 60 "$CONNECT" ""
     api POST /config-vars '{"vars": {"HPQ_ODD_URL": null}}' >/dev/null
     if [ "$RC" = 0 ] && [ "$OUT" = "ok user=$ODD_ROLE db=$ODD_DB ssl=t" ] && [ "$(error_lines)" = 0 ]; then
         pass "fault: percent-encoded @ : / ? # % space ' \\ é in user, password and dbname: connects as that role to that database, over SSL"
