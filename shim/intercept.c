@@ -6,6 +6,7 @@
  * the real function. */
 #include "intercept.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -19,6 +20,26 @@
 #include "seen.h"
 
 static __thread unsigned depth;
+
+/* errno is the program's: the shim's own work (binding, configuration, the
+ * API, logging) never changes it. Each entry point saves it on entry; a call
+ * the shim rewrote gives the program back exactly that value (the shim's
+ * attempts are not the program's), and a call that reaches libpq for the
+ * program leaves errno as libpq sets it, with the shim's work before and after
+ * undone. */
+struct errno_scope {
+    int saved;
+};
+#define ERRNO_SCOPE() ((struct errno_scope){errno})
+/* Before handing the call to libpq: undo what the shim did so far. */
+static inline void errno_restore(struct errno_scope s) { errno = s.saved; }
+/* After libpq returned: keep what libpq set across the shim's own work. */
+#define KEEPING_ERRNO(stmt)                                                                       \
+    do {                                                                                          \
+        int libpq_errno_ = errno;                                                                 \
+        stmt;                                                                                     \
+        errno = libpq_errno_;                                                                     \
+    } while (0)
 
 /* One interposed call, whichever entry point it came through. */
 struct call {
@@ -113,25 +134,30 @@ static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
 
 static PGconn *on_connect(const void *caller, const struct call *c)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
-    if (!lib)
-        return NULL;
-    if (outermost())
-        return connect_call(lib, c);
-    PGconn *conn = pass_conn(lib, c);
-    /* libpq's PQconnectdb starting the connection of one of the shim's attempts */
-    if (conn && depth > 0 && c->op == OP_START)
-        hpq_connect_started(lib, conn);
+    PGconn *conn = NULL;
+    if (lib && outermost()) {
+        conn = connect_call(lib, c);
+        errno_restore(e);
+    } else if (lib) {
+        errno_restore(e);
+        conn = pass_conn(lib, c);
+        /* libpq's PQconnectdb starting the connection of one of the shim's attempts */
+        if (conn && depth > 0 && c->op == OP_START)
+            KEEPING_ERRNO(hpq_connect_started(lib, conn));
+    }
     return conn;
 }
 
 static PGPing on_ping(const void *caller, const struct call *c)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
-    if (!lib)
-        return PQPING_NO_ATTEMPT;
-    if (!outermost())
-        return pass_ping(lib, c);
+    if (!lib || !outermost()) {
+        errno_restore(e);
+        return lib ? pass_ping(lib, c) : PQPING_NO_ATTEMPT;
+    }
     const struct hpq_config *cfg = hpq_config();
     struct hpq_params program = {0};
     depth++;
@@ -139,6 +165,7 @@ static PGPing on_ping(const void *caller, const struct call *c)
                                                          : pass_ping(lib, c);
     depth--;
     hpq_params_clear(&program);
+    errno_restore(e);
     return result;
 }
 
@@ -205,35 +232,43 @@ PGPing hpq_on_ping_params(const void *caller, const char *const *keywords,
 
 PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->connect_poll(conn);
     depth++; /* a reset the shim restarts polls inside libpq */
     PostgresPollingStatusType status = lib->connect_poll(conn);
-    status = hpq_connect_settled(lib, hpq_config(), conn, status);
+    KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
     depth--;
     return status;
 }
 
 PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->reset_poll(conn);
     depth++; /* libpq's PQresetPoll calls its PQconnectPoll */
     PostgresPollingStatusType status = lib->reset_poll(conn);
-    status = hpq_connect_settled(lib, hpq_config(), conn, status);
+    KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
     depth--;
     return status;
 }
 
+/* PQreset on a rewritten connection is libpq's reset with the shim watching
+ * it: errno as the program had it, like a rewritten connect. */
 void hpq_on_reset(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return;
     if (!outermost()) {
@@ -243,11 +278,14 @@ void hpq_on_reset(const void *caller, PGconn *conn)
     depth++;
     hpq_connect_reset(lib, hpq_config(), conn);
     depth--;
+    errno_restore(e);
 }
 
 int hpq_on_reset_start(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return 0;
     if (!outermost())
@@ -255,13 +293,16 @@ int hpq_on_reset_start(const void *caller, PGconn *conn)
     depth++;
     int started = hpq_connect_reset_start(lib, hpq_config(), conn);
     depth--;
+    errno_restore(e);
     return started;
 }
 
 void hpq_on_finish(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
     hpq_conns_remove(conn);
+    errno_restore(e);
     if (lib)
         lib->finish(conn);
 }
