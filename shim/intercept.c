@@ -22,11 +22,12 @@
 static __thread unsigned depth;
 
 /* errno is the program's: the shim's own work (binding, configuration, the
- * API, logging) never changes it. Each entry point saves it on entry; a call
- * the shim rewrote gives the program back exactly that value (the shim's
- * attempts are not the program's), and a call that reaches libpq for the
- * program leaves errno as libpq sets it, with the shim's work before and after
- * undone. */
+ * API, logging) never changes it. Each entry point saves it on entry. When the
+ * shim is on, every outermost call gives the program back exactly that value
+ * (libpq itself sets errno to 0 or to leftovers of its socket calls on every
+ * connect, ping and finish; the shim's attempts are not the program's). When
+ * the shim is off, or for libpq's own nested calls, the call reaches libpq
+ * with the program's errno and returns with whatever libpq leaves. */
 struct errno_scope {
     int saved;
 };
@@ -239,10 +240,13 @@ PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->connect_poll(conn);
+    bool mine = outermost();
     depth++; /* a reset the shim restarts polls inside libpq */
     PostgresPollingStatusType status = lib->connect_poll(conn);
     KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
     depth--;
+    if (mine)
+        errno_restore(e);
     return status;
 }
 
@@ -255,10 +259,13 @@ PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->reset_poll(conn);
+    bool mine = outermost();
     depth++; /* libpq's PQresetPoll calls its PQconnectPoll */
     PostgresPollingStatusType status = lib->reset_poll(conn);
     KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
     depth--;
+    if (mine)
+        errno_restore(e);
     return status;
 }
 
@@ -302,7 +309,10 @@ void hpq_on_finish(const void *caller, PGconn *conn)
     struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = hpq_libpq_for(caller);
     hpq_conns_remove(conn);
+    bool mine = outermost();
     errno_restore(e);
     if (lib)
         lib->finish(conn);
+    if (mine)
+        errno_restore(e);
 }
