@@ -115,21 +115,26 @@ static size_t secret_at(const char *line, const char *p)
     return best;
 }
 
+/* Every position is looked at, inside a masked run too, so that secrets that
+ * overlap ("abcdef" and "cdefgh" in "abcdefgh") are masked as one run: none
+ * of their characters shows. */
 void hpq_scrub(const char *line, char *out, unsigned long cap)
 {
-    size_t w = 0, mlen = strlen(HPQ_MASK);
+    size_t w = 0, mlen = strlen(HPQ_MASK), covered = 0; /* masked up to line + covered */
     if (!cap)
         return;
     pthread_mutex_lock(&secrets_lock);
-    for (const char *p = line; *p && w + 1 < cap;) {
-        size_t n = secret_at(line, p);
-        if (n) {
+    for (size_t i = 0; line[i] && w + 1 < cap; i++) {
+        size_t n = secret_at(line, line + i);
+        bool starts_run = n && i >= covered;
+        if (n && i + n > covered)
+            covered = i + n;
+        if (starts_run) {
             size_t room = cap - 1 - w;
             memcpy(out + w, HPQ_MASK, mlen < room ? mlen : room);
             w += mlen < room ? mlen : room;
-            p += n;
-        } else {
-            out[w++] = *p++;
+        } else if (i >= covered) {
+            out[w++] = line[i];
         }
     }
     pthread_mutex_unlock(&secrets_lock);

@@ -5,13 +5,13 @@
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "curl.h"
 #include "log.h"
+#include "netrc.h"
 #include "secret.h"
 #include "source_exec.h"
 #include "source_file.h"
@@ -357,32 +357,6 @@ static int perform(const struct hpq_curl *c, CURL *h, const struct hpq_config *c
     else
         snprintf(err, errlen, "cannot reach the Heroku API at %s: %s", cfg->api_url,
                  c->easy_strerror(rc));
-/* The netrc file libcurl will read: $NETRC, else ~/.netrc. */
-static void netrc_path(const struct hpq_config *cfg, char *out, size_t outlen)
-{
-    const char *home = getenv("HOME");
-    if (cfg->netrc)
-        snprintf(out, outlen, "%s", cfg->netrc);
-    else if (home && *home)
-        snprintf(out, outlen, "%s/.netrc", home);
-    else
-        out[0] = '\0';
-}
-
-/* As ssh and curl users expect: a token others can read is worth a word. Once. */
-static void warn_netrc_mode(const struct hpq_config *cfg)
-{
-    static int warned;
-    char path[4096];
-    struct stat st;
-    netrc_path(cfg, path, sizeof path);
-    if (!path[0] || stat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
-        return;
-    if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED) == 0)
-        hpq_log(HPQ_WARN, "the netrc file %s can be read by others (mode %03o): chmod 600 it",
-                path, (unsigned)(st.st_mode & 0777));
-}
-
     c->easy_setopt(h, CURLOPT_HTTPHEADER, NULL); /* the kept handle must not point at freed headers */
     wipe_headers(headers); /* libcurl's copy of the Authorization header */
     c->slist_free_all(headers);
@@ -469,7 +443,7 @@ int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *
     if (!api_url_allowed(c, cfg->api_url, &loopback, err, errlen))
         return -1;
     if (!cfg->token)
-        warn_netrc_mode(cfg);
+        hpq_netrc_check(cfg);
     CURL *h = take_handle(c);
     /* Loopback is reached directly: the token (over plain http, maybe) must
      * never go to a proxy from http_proxy or all_proxy. The handle is kept

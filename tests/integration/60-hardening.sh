@@ -233,9 +233,15 @@ t_netrc_readable_by_others() {
     warned=$(grep -c 'netrc file .* can be read by others (mode 644)' <<<"$ERR")
     chmod 600 "$WORK/netrc-open"
     run shim HEROKU_API_KEY= NETRC="$WORK/netrc-open" "$CONNECT" "$(stale_url)"
-    if [ "$rc1" = 0 ] && [ "$warned" = 1 ] && [ "$RC" = 0 ] && ! grep -q 'read by others' <<<"$ERR"; then
-        pass "a netrc file others can read gets one warning per process (two fetches); a 0600 one none"
-    else fail "netrc mode" "rc=$rc1/$RC warned=$warned" "$ERR"; fi
+    local rc2=$RC err2=$ERR
+    # libcurl reads the token from the file: an answer echoing it must not print it.
+    api POST /fault "$(python3 -c 'import json,sys; print(json.dumps({"status": 401, "count": -1, "body": json.dumps({"id": "unauthorized", "message": "Invalid credentials: " + sys.argv[1]})}))' "$HPQ_TOKEN")" >/dev/null
+    run shim HEROKU_API_KEY= NETRC="$WORK/netrc-open" "$CONNECT" "$(fallback_conninfo)"
+    served_done
+    if [ "$rc1" = 0 ] && [ "$warned" = 1 ] && [ "$rc2" = 0 ] && ! grep -q 'read by others' <<<"$err2" &&
+        [ "$RC" = 0 ] && grep -q '^herokupq: error: Heroku API answered 401' <<<"$ERR" && ! grep -qF -- "$HPQ_TOKEN" <<<"$ERR"; then
+        pass "a netrc file others can read gets one warning per process (two fetches), a 0600 one none; its token is scrubbed from an API error that echoes it"
+    else fail "netrc mode" "rc=$rc1/$rc2/$RC warned=$warned" "$err2" "$ERR"; fi
 }
 
 # --- defect 7: errno; no signal handlers ------------------------------------------------------------

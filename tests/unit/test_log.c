@@ -355,6 +355,16 @@ static void scrub_masks_secrets_in_any_text(void **state)
     assert_string_equal(out, "0123");
 }
 
+static void scrub_masks_overlapping_secrets_as_one_run(void **state)
+{
+    (void)state;
+    hpq_log_secret("overlap-abcdef");
+    hpq_log_secret("abcdef-tail-xyz");
+    char out[128];
+    hpq_scrub("[overlap-abcdef-tail-xyz] [overlap-abcdef] [abcdef-tail-xyz]", out, sizeof out);
+    assert_string_equal(out, "[" MASK "] [" MASK "] [" MASK "]");
+}
+
 #define L(f) cmocka_unit_test_setup(f, level_warn)
 
 int main(void)
@@ -388,6 +398,7 @@ int main(void)
         L(log_masks_short_secret_only_as_whole_word),
         L(log_keeps_errno),
         L(scrub_masks_secrets_in_any_text),
+        L(scrub_masks_overlapping_secrets_as_one_run),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }
