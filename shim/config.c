@@ -196,6 +196,8 @@ const char *hpq_config_origin(const struct hpq_config *cfg, char *buf, unsigned 
 static void parse_into(struct hpq_config *cfg, hpq_getenv_fn env)
 {
     memset(cfg, 0, sizeof *cfg);
+    /* Before any warning: a value set to the token by mistake is echoed in one. */
+    hpq_log_secret(env_nonempty(env, "HEROKU_API_KEY"));
     cfg->log_level = parse_level(env_nonempty(env, "HEROKUPQ_LOG"));
     hpq_log_set_level(cfg->log_level);
 
@@ -219,7 +221,6 @@ static void parse_into(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->strict = parse_flag(env, "HEROKUPQ_STRICT");
     cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
-    hpq_log_secret(cfg->token);
     char origin[256];
     hpq_log(HPQ_DEBUG, "herokupq %s, URL from %s", HPQ_VERSION,
             hpq_config_origin(cfg, origin, sizeof origin));

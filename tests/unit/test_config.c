@@ -165,6 +165,29 @@ static void heroku_host_with_at_after_the_path_is_kept(void **state)
     assert_string_equal(cfg.api_url, "https://api.heroku.com/x@y");
 }
 
+/* Found by fuzz_config: a value set to the token by mistake was echoed in its
+ * warning before the token was known to the scrubber. */
+static void token_is_never_echoed_by_a_config_warning(void **state)
+{
+    (void)state;
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(tmp), STDERR_FILENO);
+    parse_env(ENV("HEROKUPQ_LOG=HRKU-echoed-token-1234", "HEROKU_APP=my-app",
+                  "HEROKUPQ_TTL=HRKU-echoed-token-1234", "HEROKU_API_KEY=HRKU-echoed-token-1234"));
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char out[1024] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof out - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    assert_null(strstr(out, "echoed-token"));
+    assert_non_null(strstr(out, "HEROKUPQ_TTL=********"));
+}
+
 /* Defect 7: the number parsing set errno = 0 and left it so. */
 static void parsing_leaves_errno_alone(void **state)
 {
@@ -340,6 +363,7 @@ int main(void)
         T(heroku_host_with_userinfo_is_refused_without_showing_it),
         T(heroku_host_with_at_after_the_path_is_kept),
         T(parsing_leaves_errno_alone),
+        T(token_is_never_echoed_by_a_config_warning),
         T(empty_number_is_rejected),
         T(no_heroku_app_means_disabled),
         T(empty_heroku_app_means_disabled),
