@@ -80,7 +80,7 @@ static PGconn *failed_conn(const struct hpq_libpq *lib, const char *cause)
 {
     char raw[HPQ_ERR_MAX + 64], option[HPQ_ERR_MAX + 64];
     snprintf(raw, sizeof raw, "herokupq: %s", cause);
-    hpq_scrub(raw, option, sizeof option); /* an API message may echo the token */
+    hpq_log_scrub(raw, option, sizeof option); /* an API message may echo the token */
     const char *const keywords[] = {option, NULL};
     const char *const values[] = {"1", NULL};
     return lib->connectdb_params(keywords, values, 0);

@@ -118,11 +118,13 @@ static size_t secret_at(const char *line, const char *p)
 /* Every position is looked at, inside a masked run too, so that secrets that
  * overlap ("abcdef" and "cdefgh" in "abcdefgh") are masked as one run: none
  * of their characters shows. */
-void hpq_scrub(const char *line, char *out, unsigned long cap)
+void hpq_log_scrub(const char *line, char *out, unsigned long cap)
 {
     size_t w = 0, mlen = strlen(HPQ_MASK), covered = 0; /* masked up to line + covered */
     if (!cap)
         return;
+    if (!line)
+        line = "";
     pthread_mutex_lock(&secrets_lock);
     for (size_t i = 0; line[i] && w + 1 < cap; i++) {
         size_t n = secret_at(line, line + i);
@@ -139,12 +141,6 @@ void hpq_scrub(const char *line, char *out, unsigned long cap)
     }
     pthread_mutex_unlock(&secrets_lock);
     out[w] = '\0';
-}
-
-void hpq_log_scrub(const char *text, char *out, unsigned long cap)
-{
-    if (cap)
-        scrub(text ? text : "", out, cap);
 }
 
 /* Newlines (libpq messages end in one and may hold several lines) would split a
@@ -167,7 +163,7 @@ static void emit(enum hpq_level level, char *message)
     if (asprintf(&raw, "herokupq: %s: %s", level_names[level], message) < 0)
         return; /* out of memory: drop the line rather than risk anything */
     char line[HPQ_LINE_MAX + 1];
-    hpq_scrub(raw, line, sizeof line - 1);
+    hpq_log_scrub(raw, line, sizeof line - 1);
     hpq_free_secret(raw);
     fold_newlines(line);
     size_t len = strlen(line);

@@ -27,17 +27,14 @@ void hpq_log_secret(const char *secret);
  * input afresh. */
 void hpq_log_forget_secrets(void);
 /* Copy text into out (at most cap bytes with the NUL) with every registered
- * secret masked: for programs (the herokupq command) that print elsewhere. */
+ * secret masked; the whole text is scrubbed before anything is cut, so a secret
+ * never shows in part. For text that leaves by another way than the log: the
+ * strict-mode PQerrorMessage, the herokupq command's output. */
 void hpq_log_scrub(const char *text, char *out, unsigned long cap);
 
 /* Fork handlers. */
 void hpq_log_lock(void);
 void hpq_log_unlock(void);
 
-/* Copy line into out (at most cap bytes with the NUL), every registered
- * secret masked. The whole line is scrubbed before anything is cut, so a
- * secret can never show in part. For text that leaves the shim by another
- * way than the log (the strict-mode PQerrorMessage). */
-void hpq_scrub(const char *line, char *out, unsigned long cap);
 
 #endif

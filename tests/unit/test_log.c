@@ -349,9 +349,9 @@ static void scrub_masks_secrets_in_any_text(void **state)
     (void)state;
     hpq_log_secret("scrub-me-secret");
     char out[64];
-    hpq_scrub("option \"herokupq: token scrub-me-secret\"", out, sizeof out);
+    hpq_log_scrub("option \"herokupq: token scrub-me-secret\"", out, sizeof out);
     assert_string_equal(out, "option \"herokupq: token " MASK "\"");
-    hpq_scrub("0123456789", out, 5);
+    hpq_log_scrub("0123456789", out, 5);
     assert_string_equal(out, "0123");
 }
 
@@ -361,7 +361,7 @@ static void scrub_masks_overlapping_secrets_as_one_run(void **state)
     hpq_log_secret("overlap-abcdef");
     hpq_log_secret("abcdef-tail-xyz");
     char out[128];
-    hpq_scrub("[overlap-abcdef-tail-xyz] [overlap-abcdef] [abcdef-tail-xyz]", out, sizeof out);
+    hpq_log_scrub("[overlap-abcdef-tail-xyz] [overlap-abcdef] [abcdef-tail-xyz]", out, sizeof out);
     assert_string_equal(out, "[" MASK "] [" MASK "] [" MASK "]");
 }
 
