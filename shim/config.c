@@ -1,7 +1,6 @@
 /* config.c — see config.h. */
 #include "config.h"
 #include "secret.h"
-#include "version.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -221,9 +220,6 @@ static void parse_into(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->strict = parse_flag(env, "HEROKUPQ_STRICT");
     cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
-    char origin[256];
-    hpq_log(HPQ_DEBUG, "herokupq %s, URL from %s", HPQ_VERSION,
-            hpq_config_origin(cfg, origin, sizeof origin));
 }
 
 void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)

@@ -18,6 +18,7 @@
 #include "real.h"
 #include "rewrite.h"
 #include "seen.h"
+#include "version.h"
 
 static __thread unsigned depth;
 
@@ -98,6 +99,18 @@ static bool names_seen_server(const struct hpq_params *program)
     return hpq_seen_var(hosts, ports) != NULL;
 }
 
+/* Once per process, at debug; only after the program's password is known to
+ * the scrubber (a password such as "debug" must not show in this first line). */
+static void say_version(const struct hpq_config *cfg)
+{
+    static int said;
+    if (hpq_log_enabled(HPQ_DEBUG) && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED)) {
+        char origin[256];
+        hpq_log(HPQ_DEBUG, "herokupq %s, URL from %s", HPQ_VERSION,
+                hpq_config_origin(cfg, origin, sizeof origin));
+    }
+}
+
 /* The program's parameters, if this connection is one to rewrite. */
 static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                           const struct call *c, struct hpq_params *program)
@@ -110,6 +123,7 @@ static bool wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *
     }
     hpq_log_secret(hpq_params_get(program, "password"));
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
+    say_version(cfg);
     return hpq_is_target(cfg, program, getenv("PGHOST")) || names_seen_server(program);
 }
 
