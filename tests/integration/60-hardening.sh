@@ -257,7 +257,7 @@ t_wipe_kept_by_the_compiler() {
     local dis o missing=""
     dis=$(objdump -d --no-show-raw-insn --disassemble=hpq_free_secret "$SHIM" 2>/dev/null)
     for o in connect conns cache rewrite config source log; do
-        nm "$(dirname "$SHIM")/shim/$o.o" 2>/dev/null | grep -qE ' U (hpq_free_secret|hpq_wipe)$' || missing+=" $o.o"
+        nm "$(dirname "$SHIM")/shim/$o.o" 2>/dev/null | grep -qE ' U (hpq_free_secret|hpq_wipe|explicit_bzero)$' || missing+=" $o.o"
     done
     if grep -qE '(call|jmp).*<explicit_bzero@plt>' <<<"$dis" && [ -z "$missing" ]; then
         pass "secrets are wiped with explicit_bzero, present in the -O2 library's disassembly, used by every file that frees one"
