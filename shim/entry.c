@@ -28,11 +28,12 @@ static const struct hpq_export exports[] = {HPQ_INTERPOSED(HPQ_EXPORT_ENTRY)};
  * caller's return address, which must be the program's, not the shim's. */
 HPQ_EXPORT void *dlsym(void *handle, const char *name)
 {
-    int saved = errno; /* the override's work is not the program's */
+    /* No errno here: ASan's start-up calls dlsym before its shadow memory is
+     * mapped, and an instrumented errno access would crash it. The override
+     * keeps errno itself (configuration parsing restores it). */
     void *mine = hpq_dlsym_override(handle, name, HPQ_CALLER, exports,
                                     sizeof exports / sizeof exports[0]);
     hpq_dlsym_fn real = mine ? NULL : hpq_real_dlsym();
-    errno = saved;
     if (mine)
         return mine;
     return real(handle, name);
