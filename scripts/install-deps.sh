@@ -20,6 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_PACKAGES=(
     libcmocka-dev                  # unit tests
     debootstrap                    # the minimal Debian root test (as a container image is built)
+    strace binutils                # hardening tests: files libpq opens; the wipe in the disassembly
 )
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207

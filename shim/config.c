@@ -1,6 +1,6 @@
 /* config.c — see config.h. */
 #include "config.h"
-#include "version.h"
+#include "secret.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,9 +43,12 @@ static long parse_long(hpq_getenv_fn env, const char *name, long dflt, long min,
     if (!v)
         return dflt;
     char *end;
+    int saved = errno; /* the program's errno is not ours to change */
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
+    bool bad = errno || end == v || *end || n < min || n > max;
+    errno = saved;
+    if (bad) {
         hpq_log(HPQ_WARN, "%s=%s is not a whole number from %ld to %ld; using %ld", name, v, min,
                 max, dflt);
         return dflt;
@@ -66,9 +69,28 @@ static bool parse_flag(hpq_getenv_fn env, const char *name)
 /* As the Heroku CLI reads HEROKU_HOST: a full http(s) URL, or a bare domain
  * meaning https://api.<domain>. Whether the token may go there is checked by
  * the API client, which parses the URL with libcurl. */
+/* Whether HEROKU_HOST carries user information ("user:pass@"): Heroku's API
+ * takes the token in a header, and a password in the URL would be printed
+ * wherever the API's address is. */
+static bool has_userinfo(const char *host)
+{
+    const char *auth = strstr(host, "://");
+    auth = auth ? auth + 3 : host;
+    const char *at = strchr(auth, '@');
+    return at && at < auth + strcspn(auth, "/?#");
+}
+
 static char *api_url_from(const char *host)
 {
     char *url;
+    if (host && has_userinfo(host)) {
+        char shown[256];
+        hpq_log(HPQ_WARN,
+                "HEROKU_HOST=%s has user information: refused (the token goes in a header; "
+                "put no credentials in HEROKU_HOST)",
+                hpq_redact_userinfo(host, shown, sizeof shown));
+        return NULL;
+    }
     if (!host)
         url = strdup(HPQ_DEFAULT_API);
     else if (strncmp(host, "https://", 8) == 0 || strncmp(host, "http://", 7) == 0)
@@ -197,9 +219,11 @@ const char *hpq_config_origin(const struct hpq_config *cfg, char *buf, unsigned 
     return buf;
 }
 
-void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
+static void parse_into(struct hpq_config *cfg, hpq_getenv_fn env)
 {
     memset(cfg, 0, sizeof *cfg);
+    /* Before any warning: a value set to the token by mistake is echoed in one. */
+    hpq_log_secret(env_nonempty(env, "HEROKU_API_KEY"));
     cfg->log_level = parse_level(env_nonempty(env, "HEROKUPQ_LOG"));
     hpq_log_set_level(cfg->log_level);
 
@@ -223,10 +247,13 @@ void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->strict = parse_flag(env, "HEROKUPQ_STRICT");
     cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
-    hpq_log_secret(cfg->token);
-    char origin[256];
-    hpq_log(HPQ_DEBUG, "herokupq %s, URL from %s", HPQ_VERSION,
-            hpq_config_origin(cfg, origin, sizeof origin));
+}
+
+void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)
+{
+    int saved = errno; /* strdup, asprintf and logging may set it */
+    parse_into(cfg, env);
+    errno = saved;
 }
 
 void hpq_config_release(struct hpq_config *cfg)
@@ -234,7 +261,7 @@ void hpq_config_release(struct hpq_config *cfg)
     free(cfg->app);
     free(cfg->source_arg);
     free(cfg->api_url);
-    free(cfg->token);
+    hpq_free_secret(cfg->token);
     free(cfg->netrc);
     free(cfg->config_var);
     free(cfg->cafile);

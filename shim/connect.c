@@ -12,6 +12,7 @@
 #include "creds.h"
 #include "log.h"
 #include "seen.h"
+#include "secret.h"
 
 #define HPQ_ERR_MAX 256
 
@@ -78,19 +79,28 @@ enum hpq_outcome hpq_classify(ConnStatusType status, const char *message)
  * says why: libpq reports an unknown option by name, and the name is ours. */
 static PGconn *failed_conn(const struct hpq_libpq *lib, const char *cause)
 {
-    char option[HPQ_ERR_MAX + 64];
-    snprintf(option, sizeof option, "herokupq: %s", cause);
+    char raw[HPQ_ERR_MAX + 64], option[HPQ_ERR_MAX + 64];
+    snprintf(raw, sizeof raw, "herokupq: %s", cause);
+    hpq_log_scrub(raw, option, sizeof option); /* an API message may echo the token */
     const char *const keywords[] = {option, NULL};
     const char *const values[] = {"1", NULL};
     return lib->connectdb_params(keywords, values, 0);
 }
 
-static void forget(char *conninfo)
+/* A URL or conninfo string: it holds a password. */
+static void forget(char *conninfo) { hpq_free_secret(conninfo); }
+
+/* libpq 13 and later know ssl_min_protocol_version; an older one would reject
+ * the whole connection string for naming it. */
+static bool knows_tls_floor(const struct hpq_libpq *lib)
 {
-    if (conninfo) {
-        explicit_bzero(conninfo, strlen(conninfo)); /* it holds a password */
-        free(conninfo);
-    }
+    char *msg = NULL;
+    PQconninfoOption *opts = lib->conninfo_parse("ssl_min_protocol_version=TLSv1.2", &msg);
+    if (msg)
+        lib->freemem(msg);
+    if (opts)
+        lib->conninfo_free(opts);
+    return opts != NULL;
 }
 
 /* Said once per process: the program gets the database it names, not the URL's. */
@@ -106,7 +116,8 @@ static void warn_other_database(const struct hpq_config *cfg, const char *db, co
 
 /* The conninfo for the program's connection rewritten to url (NULL: keep the
  * program's routing). malloc'd; NULL if out of memory. */
-static char *rewritten(const struct hpq_config *cfg, const struct hpq_params *program,
+static char *rewritten(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                       const struct hpq_params *program,
                        const struct hpq_params *url)
 {
     struct hpq_params params = {0};
@@ -115,7 +126,9 @@ static char *rewritten(const struct hpq_config *cfg, const struct hpq_params *pr
     if (own_db)
         warn_other_database(cfg, own_db, hpq_params_get(url, "dbname"));
     if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0 &&
-        (!own_db || hpq_params_set(&params, "dbname", own_db) == 0))
+        (!own_db || hpq_params_set(&params, "dbname", own_db) == 0) &&
+        (!knows_tls_floor(lib) ||
+         hpq_tls_floor(program, getenv("PGSSLMINPROTOCOLVERSION"), &params) == 0))
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
     char shown[512];
@@ -132,7 +145,7 @@ static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_config *c
                          const struct hpq_params *program, const struct hpq_params *url,
                          bool start)
 {
-    char *conninfo = rewritten(cfg, program, url);
+    char *conninfo = rewritten(lib, cfg, program, url);
     if (!conninfo)
         return NULL; /* out of memory: what libpq itself returns then */
     PGconn *conn;
@@ -256,11 +269,41 @@ int hpq_connect_program_conninfo(const struct hpq_libpq *lib, const char *connin
                       out, err, errlen);
 }
 
+/* One warning per URL (not per connection) for the keys it may not set. */
+static void warn_dropped(const struct hpq_config *cfg, const char *url, const char *dropped)
+{
+    static unsigned long warned_for; /* a hash of the last URL warned about */
+    unsigned long h = 5381;
+    for (const char *p = url; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    if (!*dropped || __atomic_exchange_n(&warned_for, h, __ATOMIC_RELAXED) == h)
+        return;
+    hpq_log(HPQ_WARN,
+            "config var %s of app %s sets %s: ignored (a config var names a database; it only "
+            "sets host, port, dbname, user, password and a stronger sslmode)",
+            cfg->config_var, cfg->app, dropped);
+}
+
+/* The URL's parameters: a copy of the last parse, or a new parse, which also
+ * names the keys the URL may not set (warned about once per URL). */
+static int parse_url_kept(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                          const char *url, struct hpq_params *out, char *why, size_t whylen)
+{
+    if (kept_get(KEPT_URL, lib, url, out))
+        return 0;
+    char dropped[HPQ_ERR_MAX];
+    if (hpq_url_parse_dropping(lib, url, out, dropped, sizeof dropped, why, whylen) != 0)
+        return -1;
+    warn_dropped(cfg, url, dropped);
+    kept_put(KEPT_URL, lib, url, out);
+    return 0;
+}
+
 static int parse_url(const struct hpq_libpq *lib, const struct hpq_config *cfg, const char *url,
                      struct hpq_params *out, char *err, size_t errlen)
 {
     char why[HPQ_ERR_MAX];
-    if (parse_kept(KEPT_URL, hpq_url_parse, lib, url, out, why, sizeof why) == 0) {
+    if (parse_url_kept(lib, cfg, url, out, why, sizeof why) == 0) {
         hpq_log_secret(hpq_params_get(out, "password"));
         announce(cfg, out);
         hpq_seen_add(hpq_params_get(out, "host"), hpq_params_get(out, "port"), cfg->config_var);
@@ -557,7 +600,7 @@ int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config
 static PGPing ping_url(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                        const struct hpq_params *program, const struct hpq_params *url)
 {
-    char *conninfo = rewritten(cfg, program, url);
+    char *conninfo = rewritten(lib, cfg, program, url);
     PGPing result = conninfo ? lib->ping(conninfo) : PQPING_NO_ATTEMPT;
     forget(conninfo);
     return result;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
+
 #define N_BUCKETS 256
 
 struct entry {
@@ -37,10 +39,7 @@ static struct entry *find_locked(const PGconn *conn)
 
 static void release(struct entry *e)
 {
-    if (e->url) {
-        explicit_bzero(e->url, strlen(e->url)); /* it holds a password */
-        free(e->url);
-    }
+    hpq_free_secret(e->url); /* it holds a password */
     free(e);
 }
 

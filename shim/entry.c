@@ -3,6 +3,7 @@
  * libpq the caller uses), and dlsym and dlopen, which make libpq reachable for
  * programs that look its functions up themselves (dlsym.h) or load it with
  * RTLD_DEEPBIND (dlopen.h). */
+#include <errno.h>
 #include <libpq-fe.h>
 
 #include "dlopen.h"
@@ -27,17 +28,24 @@ static const struct hpq_export exports[] = {HPQ_INTERPOSED(HPQ_EXPORT_ENTRY)};
  * caller's return address, which must be the program's, not the shim's. */
 HPQ_EXPORT void *dlsym(void *handle, const char *name)
 {
+    /* No errno here: ASan's start-up calls dlsym before its shadow memory is
+     * mapped, and an instrumented errno access would crash it. The override
+     * keeps errno itself (configuration parsing restores it). */
     void *mine = hpq_dlsym_override(handle, name, HPQ_CALLER, exports,
                                     sizeof exports / sizeof exports[0]);
+    hpq_dlsym_fn real = mine ? NULL : hpq_real_dlsym();
     if (mine)
         return mine;
-    return hpq_real_dlsym()(handle, name);
+    return real(handle, name);
 }
 
 /* A tail call too: libc's dlopen expands $ORIGIN and picks the namespace from
  * its caller's return address. */
 HPQ_EXPORT void *dlopen(const char *file, int flags)
 {
+    int saved = errno; /* reading the file's ELF header is not the program's doing */
     int adjusted = hpq_dlopen_flags(file, flags);
-    return hpq_real_dlopen()(file, adjusted);
+    hpq_dlopen_fn real = hpq_real_dlopen();
+    errno = saved;
+    return real(file, adjusted);
 }

@@ -6,6 +6,7 @@
  * the real function. */
 #include "intercept.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -17,6 +18,7 @@
 #include "real.h"
 #include "rewrite.h"
 #include "seen.h"
+#include "version.h"
 
 static __thread unsigned depth;
 /* The libpq of the outermost call, while depth > 0. */
@@ -42,6 +44,27 @@ static const struct hpq_libpq *libpq_for(const void *caller)
 {
     return depth > 0 && outer_lib ? outer_lib : hpq_libpq_for(caller);
 }
+
+/* errno is the program's: the shim's own work (binding, configuration, the
+ * API, logging) never changes it. Each entry point saves it on entry. When the
+ * shim is on, every outermost call gives the program back exactly that value
+ * (libpq itself sets errno to 0 or to leftovers of its socket calls on every
+ * connect, ping and finish; the shim's attempts are not the program's). When
+ * the shim is off, or for libpq's own nested calls, the call reaches libpq
+ * with the program's errno and returns with whatever libpq leaves. */
+struct errno_scope {
+    int saved;
+};
+#define ERRNO_SCOPE() ((struct errno_scope){errno})
+/* Before handing the call to libpq: undo what the shim did so far. */
+static inline void errno_restore(struct errno_scope s) { errno = s.saved; }
+/* After libpq returned: keep what libpq set across the shim's own work. */
+#define KEEPING_ERRNO(stmt)                                                                       \
+    do {                                                                                          \
+        int libpq_errno_ = errno;                                                                 \
+        stmt;                                                                                     \
+        errno = libpq_errno_;                                                                     \
+    } while (0)
 
 /* One interposed call, whichever entry point it came through. */
 struct call {
@@ -99,6 +122,18 @@ static const char *seen_server_var(const struct hpq_params *program)
     return hpq_seen_var(hosts, ports);
 }
 
+/* Once per process, at debug; only after the program's password is known to
+ * the scrubber (a password such as "debug" must not show in this first line). */
+static void say_version(const struct hpq_config *cfg)
+{
+    static int said;
+    if (hpq_log_enabled(HPQ_DEBUG) && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED)) {
+        char origin[256];
+        hpq_log(HPQ_DEBUG, "herokupq %s, URL from %s", HPQ_VERSION,
+                hpq_config_origin(cfg, origin, sizeof origin));
+    }
+}
+
 /* The config var whose URL this connection goes to, with the program's
  * parameters in program; NULL: not one to rewrite. */
 static const char *wants_rewrite(const struct hpq_libpq *lib, const struct hpq_config *cfg,
@@ -112,6 +147,7 @@ static const char *wants_rewrite(const struct hpq_libpq *lib, const struct hpq_c
     }
     hpq_log_secret(hpq_params_get(program, "password"));
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
+    say_version(cfg);
     const char *var = hpq_target_var(cfg, program, getenv("PGHOST"));
     return var ? var : seen_server_var(program);
 }
@@ -139,25 +175,30 @@ static PGconn *connect_call(const struct hpq_libpq *lib, const struct call *c)
 
 static PGconn *on_connect(const void *caller, const struct call *c)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
-    if (!lib)
-        return NULL;
-    if (outermost())
-        return connect_call(lib, c);
-    PGconn *conn = pass_conn(lib, c);
-    /* libpq's PQconnectdb starting the connection of one of the shim's attempts */
-    if (conn && depth > 0 && c->op == OP_START)
-        hpq_connect_started(lib, conn);
+    PGconn *conn = NULL;
+    if (lib && outermost()) {
+        conn = connect_call(lib, c);
+        errno_restore(e);
+    } else if (lib) {
+        errno_restore(e);
+        conn = pass_conn(lib, c);
+        /* libpq's PQconnectdb starting the connection of one of the shim's attempts */
+        if (conn && depth > 0 && c->op == OP_START)
+            KEEPING_ERRNO(hpq_connect_started(lib, conn));
+    }
     return conn;
 }
 
 static PGPing on_ping(const void *caller, const struct call *c)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
-    if (!lib)
-        return PQPING_NO_ATTEMPT;
-    if (!outermost())
-        return pass_ping(lib, c);
+    if (!lib || !outermost()) {
+        errno_restore(e);
+        return lib ? pass_ping(lib, c) : PQPING_NO_ATTEMPT;
+    }
     const struct hpq_config *cfg = hpq_config();
     struct hpq_params program = {0};
     enter(lib);
@@ -165,6 +206,7 @@ static PGPing on_ping(const void *caller, const struct call *c)
     PGPing result = var ? hpq_ping(lib, cfg, var, &program) : pass_ping(lib, c);
     leave();
     hpq_params_clear(&program);
+    errno_restore(e);
     return result;
 }
 
@@ -231,35 +273,49 @@ PGPing hpq_on_ping_params(const void *caller, const char *const *keywords,
 
 PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->connect_poll(conn);
+    bool mine = outermost();
     enter(lib); /* a reset the shim restarts polls inside libpq */
     PostgresPollingStatusType status = lib->connect_poll(conn);
-    status = hpq_connect_settled(lib, hpq_config(), conn, status);
+    KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
     leave();
+    if (mine)
+        errno_restore(e);
     return status;
 }
 
 PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return PGRES_POLLING_FAILED;
     if (depth > 0)
         return lib->reset_poll(conn);
+    bool mine = outermost();
     enter(lib); /* libpq's PQresetPoll calls its PQconnectPoll */
     PostgresPollingStatusType status = lib->reset_poll(conn);
-    status = hpq_connect_settled(lib, hpq_config(), conn, status);
+    KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
     leave();
+    if (mine)
+        errno_restore(e);
     return status;
 }
 
+/* PQreset on a rewritten connection is libpq's reset with the shim watching
+ * it: errno as the program had it, like a rewritten connect. */
 void hpq_on_reset(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return;
     if (!outermost()) {
@@ -269,11 +325,14 @@ void hpq_on_reset(const void *caller, PGconn *conn)
     enter(lib);
     hpq_connect_reset(lib, hpq_config(), conn);
     leave();
+    errno_restore(e);
 }
 
 int hpq_on_reset_start(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
+    errno_restore(e);
     if (!lib)
         return 0;
     if (!outermost())
@@ -281,13 +340,19 @@ int hpq_on_reset_start(const void *caller, PGconn *conn)
     enter(lib);
     int started = hpq_connect_reset_start(lib, hpq_config(), conn);
     leave();
+    errno_restore(e);
     return started;
 }
 
 void hpq_on_finish(const void *caller, PGconn *conn)
 {
+    struct errno_scope e = ERRNO_SCOPE();
     const struct hpq_libpq *lib = libpq_for(caller);
     hpq_conns_remove(conn);
+    bool mine = outermost();
+    errno_restore(e);
     if (lib)
         lib->finish(conn);
+    if (mine)
+        errno_restore(e);
 }

@@ -2,9 +2,17 @@
  *
  * Every line starts with "herokupq: ". Any string registered with
  * hpq_log_secret() (API token, database passwords) is replaced by "********"
- * in every line at every level, so no caller can leak one by mistake. */
+ * in the whole line (its prefix too) at every level, so no caller can leak one
+ * by mistake. Secrets are never forgotten (a growable set: the token
+ * registered first stays as long as the 100th password). A secret shorter
+ * than 4 characters is masked only where it stands as a whole word: masking it
+ * inside words would tell it ("conn********cting"); such a password is
+ * protected by masking whole values (redact.h). hpq_log and hpq_log_secret
+ * leave errno as they found it. */
 #ifndef HPQ_LOG_H
 #define HPQ_LOG_H
+
+#include "redact.h"
 
 enum hpq_level { HPQ_OFF = 0, HPQ_ERROR, HPQ_WARN, HPQ_INFO, HPQ_DEBUG };
 
@@ -26,14 +34,14 @@ void hpq_log_secret(const char *secret);
  * input afresh. */
 void hpq_log_forget_secrets(void);
 /* Copy text into out (at most cap bytes with the NUL) with every registered
- * secret masked: for programs (the herokupq command) that print elsewhere. */
+ * secret masked; the whole text is scrubbed before anything is cut, so a secret
+ * never shows in part. For text that leaves by another way than the log: the
+ * strict-mode PQerrorMessage, the herokupq command's output. */
 void hpq_log_scrub(const char *text, char *out, unsigned long cap);
 
 /* Fork handlers. */
 void hpq_log_lock(void);
 void hpq_log_unlock(void);
 
-/* Copy a libpq URL or conninfo into buf with its password masked. */
-const char *hpq_redact(const char *conn_text, char *buf, unsigned long buflen);
 
 #endif

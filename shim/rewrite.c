@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
+
 /* Where the program connects and as whom: replaced by the URL's. */
 static const char *const routing_keys[] = {"host", "hostaddr", "port", "dbname", "user",
                                            "password", "service", "passfile"};
@@ -13,6 +15,10 @@ static const char *const routing_keys[] = {"host", "hostaddr", "port", "dbname",
  * service file; pinned to '' when the URL does not set them. */
 static const char *const pinned_keys[] = {"host", "hostaddr", "port", "dbname", "user",
                                           "password"};
+/* All a URL from the API may say: where the database is and who connects
+ * (and a stronger sslmode). A config var names a database; it does not
+ * configure libpq. */
+static const char *const url_keys[] = {"host", "port", "dbname", "user", "password", "sslmode"};
 static const char *const sslmodes[] = {"disable", "allow",     "prefer",
                                        "require", "verify-ca", "verify-full"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -28,7 +34,7 @@ void hpq_params_clear(struct hpq_params *params)
 {
     for (unsigned i = 0; i < params->n; i++) {
         free(params->p[i].key);
-        free(params->p[i].val);
+        hpq_free_secret(params->p[i].val); /* any of them may be a password */
     }
     params->n = 0;
 }
@@ -48,7 +54,7 @@ int hpq_params_set(struct hpq_params *params, const char *key, const char *val)
     if (!copy)
         return -1;
     if (i >= 0) {
-        free(params->p[i].val);
+        hpq_free_secret(params->p[i].val);
         params->p[i].val = copy;
         return 0;
     }
@@ -96,9 +102,12 @@ static int overlay_conninfo(const struct hpq_libpq *lib, const char *conninfo,
         return -1;
     }
     int rc = 0;
-    for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++)
-        if (o->val)
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (o->val && rc == 0)
             rc = hpq_params_set(out, o->keyword, o->val);
+        if (o->val) /* libpq's PQconninfoFree does not wipe the password */
+            hpq_wipe(o->val, strlen(o->val));
+    }
     lib->conninfo_free(opts);
     return rc ? set_err(err, errlen, "out of memory") : 0;
 }
@@ -220,20 +229,90 @@ const char *hpq_explicit_dbname(const struct hpq_config *cfg, const struct hpq_p
     return placeholder || same_server(program, url) ? db : NULL;
 }
 
+/* Whether libpq would take this host list element as a Unix-domain socket,
+ * where it never uses SSL: an absolute path, an abstract socket ('@'), or an
+ * empty element (libpq's default, a socket directory). */
+static bool socket_host(const char *h, size_t n)
+{
+    return n == 0 || h[0] == '/' || h[0] == '@';
+}
+
+bool hpq_hosts_have_socket(const char *hosts)
+{
+    for (const char *h = hosts;;) {
+        size_t n = strcspn(h, ",");
+        if (socket_host(h, n))
+            return true;
+        if (!h[n])
+            return false;
+        h += n + 1;
+    }
+}
+
+/* Append key to the comma list in buf (cut, never overflowing). */
+static void note_dropped(char *buf, size_t buflen, const char *key)
+{
+    size_t n = buflen ? strlen(buf) : 0;
+    if (buflen > n)
+        snprintf(buf + n, buflen - n, "%s%s", n ? ", " : "", key);
+}
+
+/* Keep the keys a URL may set; name the others in dropped. */
+static int keep_url_keys(const struct hpq_params *all, struct hpq_params *out, char *dropped,
+                         size_t droppedlen)
+{
+    for (unsigned i = 0; i < all->n; i++) {
+        if (!in_list(all->p[i].key, url_keys, N_OF(url_keys)))
+            note_dropped(dropped, droppedlen, all->p[i].key);
+        else if (hpq_params_set(out, all->p[i].key, all->p[i].val))
+            return -1;
+    }
+    return 0;
+}
+
+static int check_url_host(const struct hpq_params *url, char *err, size_t errlen)
+{
+    const char *host = hpq_params_get(url, "host");
+    if (!host || !*host)
+        return set_err(err, errlen, "names no host");
+    if (!hpq_hosts_have_socket(host))
+        return 0;
+    snprintf(err, errlen,
+             "names a Unix-domain socket as its host (%.100s), where libpq never uses SSL; "
+             "refusing it",
+             host);
+    return -1;
+}
+
+int hpq_url_parse_dropping(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
+                           char *dropped, size_t droppedlen, char *err, size_t errlen)
+{
+    if (dropped && droppedlen)
+        dropped[0] = '\0';
+    if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0)
+        return set_err(err, errlen, "is not a postgres:// or postgresql:// URL");
+    struct hpq_params all = {0};
+    char none[1] = "";
+    /* Not libpq's own message: it quotes the offending part, maybe the password. */
+    if (overlay_conninfo(lib, url, &all, err, errlen)) {
+        hpq_params_clear(&all);
+        return set_err(err, errlen, "is not a URL libpq can parse");
+    }
+    int rc = keep_url_keys(&all, out, dropped ? dropped : none, dropped ? droppedlen : 0);
+    hpq_params_clear(&all);
+    if (rc)
+        return set_err(err, errlen, "out of memory");
+    if (check_url_host(out, err, errlen)) {
+        hpq_params_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
 int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
                   char *err, size_t errlen)
 {
-    if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0)
-        return set_err(err, errlen, "is not a postgres:// or postgresql:// URL");
-    /* Not libpq's own message: it quotes the offending part, maybe the password. */
-    if (overlay_conninfo(lib, url, out, err, errlen))
-        return set_err(err, errlen, "is not a URL libpq can parse");
-    const char *host = hpq_params_get(out, "host");
-    if (!host || !*host) {
-        hpq_params_clear(out);
-        return set_err(err, errlen, "names no host");
-    }
-    return 0;
+    return hpq_url_parse_dropping(lib, url, out, NULL, 0, err, errlen);
 }
 
 static int sslmode_rank(const char *mode)
@@ -276,15 +355,36 @@ int hpq_rewrite(const struct hpq_params *program, const struct hpq_params *url,
         return -1;
     if (!url)
         return copy_where(out, program, true) || hpq_params_set(out, "sslmode", ssl) ? -1 : 0;
-    /* Every option the URL carries, its query parameters included. */
+    /* Only what a URL may set (hpq_url_parse already dropped the rest). */
     for (unsigned i = 0; i < url->n; i++)
         if (strcmp(url->p[i].key, "sslmode") != 0 &&
+            in_list(url->p[i].key, url_keys, N_OF(url_keys)) &&
             hpq_params_set(out, url->p[i].key, url->p[i].val))
             return -1;
     for (size_t i = 0; i < N_OF(pinned_keys); i++)
         if (!hpq_params_get(url, pinned_keys[i]) && hpq_params_set(out, pinned_keys[i], ""))
             return -1;
     return hpq_params_set(out, "sslmode", ssl);
+}
+
+static const char *const tls_versions[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+#define TLS_FLOOR "TLSv1.2"
+
+static int tls_rank(const char *v)
+{
+    for (size_t i = 0; v && i < N_OF(tls_versions); i++)
+        if (strcasecmp(v, tls_versions[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+int hpq_tls_floor(const struct hpq_params *program, const char *env_min, struct hpq_params *out)
+{
+    const char *wanted = hpq_params_get(program, "ssl_min_protocol_version");
+    if (!wanted || !*wanted)
+        wanted = env_min;
+    const char *v = tls_rank(wanted) > tls_rank(TLS_FLOOR) ? wanted : TLS_FLOOR;
+    return hpq_params_set(out, "ssl_min_protocol_version", v);
 }
 
 /* Appends 'value' with libpq's escaping: backslash before ' and \. */

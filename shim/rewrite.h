@@ -53,12 +53,24 @@ const char *hpq_target_var(const struct hpq_config *cfg, const struct hpq_params
                            const char *env_pghost);
 
 /* Parse and check a resolved config var: a postgres:// or postgresql:// URL
- * naming a host. Return 0, or -1 with the reason in err. */
+ * naming a host that is not a Unix-domain socket (hpq_hosts_have_socket).
+ * A config var names a database and nothing more: out gets only host, port,
+ * dbname, user, password and sslmode; the names (never the values) of the
+ * other keys it set are listed in dropped ("a, b"; may be NULL). Return 0, or
+ * -1 with the reason in err (never a password). */
+int hpq_url_parse_dropping(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
+                           char *dropped, size_t droppedlen, char *err, size_t errlen);
 int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
                   char *err, size_t errlen);
 
+/* Whether any element of a libpq host list is one libpq takes as a Unix-domain
+ * socket (where sslmode is ignored): a path starting with '/', an abstract
+ * socket ('@'), or an empty element (libpq's default socket directory). */
+bool hpq_hosts_have_socket(const char *hosts);
+
 /* Build the connection: the program's own options minus its routing, the
- * URL's routing and options (url may be NULL: keep the program's routing),
+ * URL's routing (url may be NULL: keep the program's routing; of url only the
+ * keys hpq_url_parse keeps are used),
  * sslmode the strongest of require, the program's (else env_sslmode) and the
  * URL's. Routing keys are pinned, even to '', so PG* variables cannot refill
  * them. */
@@ -72,6 +84,11 @@ int hpq_rewrite(const struct hpq_params *program, const struct hpq_params *url,
  * database is as stale as its password. */
 const char *hpq_explicit_dbname(const struct hpq_config *cfg, const struct hpq_params *program,
                                 const struct hpq_params *url);
+
+/* Set ssl_min_protocol_version in out: TLSv1.2 (Heroku's minimum), or the
+ * program's own value (else env_min, PGSSLMINPROTOCOLVERSION) where stronger.
+ * Only for a libpq that knows the option (13 and later). */
+int hpq_tls_floor(const struct hpq_params *program, const char *env_min, struct hpq_params *out);
 
 /* "strongest" of two sslmode values; unknown values rank below disable. */
 const char *hpq_sslmode_max(const char *a, const char *b);

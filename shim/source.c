@@ -11,6 +11,8 @@
 
 #include "curl.h"
 #include "log.h"
+#include "netrc.h"
+#include "secret.h"
 #include "source_exec.h"
 #include "source_file.h"
 
@@ -18,7 +20,7 @@
 
 struct body {
     char *data;
-    size_t len;
+    size_t len, cap;
     bool too_big;
 };
 
@@ -72,8 +74,51 @@ static char *error_answer(const cJSON *root, long status, char *err, size_t errl
     return NULL;
 }
 
+/* The JSON string token at *p (just past its opening quote): move past it;
+ * say whether it holds an escaped NUL and whether its raw text equals want. */
+static bool string_token(const char **p, const char *end, const char *want, bool *nul)
+{
+    const char *s = *p;
+    size_t wlen = want ? strlen(want) : 0;
+    *nul = false;
+    while (s < end && *s != '"') {
+        if (*s == '\\' && s + 1 < end) {
+            *nul |= s[1] == 'u' && end - s >= 6 && strncmp(s + 2, "0000", 4) == 0;
+            s++;
+        }
+        s++;
+    }
+    bool equal = want && (size_t)(s - *p) == wlen && strncmp(*p, want, wlen) == 0;
+    *p = s < end ? s + 1 : end;
+    return equal;
+}
+
+/* cJSON keeps strings NUL-terminated, so "\u0000" in a value cuts it short
+ * without a word: look at the raw answer for the value of key. */
+bool hpq_source_value_has_nul(const char *body, size_t len, const char *key)
+{
+    const char *p = body, *end = body + len;
+    bool is_key_value = false, nul;
+    while (p < end) {
+        if (*p++ != '"')
+            continue;
+        bool is_key = string_token(&p, end, key, &nul);
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+            q++;
+        if (q < end && *q == ':') {
+            is_key_value = is_key;
+            continue;
+        }
+        if (is_key_value && nul)
+            return true;
+        is_key_value = false;
+    }
+    return false;
+}
+
 static char *url_answer(const struct hpq_config *cfg, const char *name, const cJSON *root,
-                        char *err, size_t errlen)
+                        bool nul, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "Heroku API answered 200 with something other than a JSON object");
@@ -89,6 +134,11 @@ static char *url_answer(const struct hpq_config *cfg, const char *name, const cJ
         return NULL;
     }
     const char *url = var->valuestring;
+    if (nul) {
+        snprintf(err, errlen, "config var %s of app %s holds a NUL character", name,
+                 cfg->app);
+        return NULL;
+    }
     if (strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0) {
         snprintf(err, errlen, "config var %s of app %s is not a postgres:// URL", name, cfg->app);
         return NULL;
@@ -99,19 +149,30 @@ static char *url_answer(const struct hpq_config *cfg, const char *name, const cJ
     return copy;
 }
 
+/* cJSON_Delete frees without wiping: the answer holds every config var. */
+static void wipe_json(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (item->valuestring)
+            hpq_wipe(item->valuestring, strlen(item->valuestring));
+        wipe_json(item->child);
+    }
+}
+
 char *hpq_source_parse(const struct hpq_config *cfg, const char *var, long status,
                        const char *body, size_t len, char *err, size_t errlen)
 {
     cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
     char *url = NULL;
     if (status == 200 && root)
-        url = url_answer(cfg, var, root, err, errlen);
+        url = url_answer(cfg, var, root, hpq_source_value_has_nul(body, len, var), err, errlen);
     else if (status == 200)
         snprintf(err, errlen, "Heroku API answered 200 with a body that is not JSON");
     else if (root && cJSON_IsObject(root))
         error_answer(root, status, err, errlen);
     else
         snprintf(err, errlen, "Heroku API answered %ld (%s)", status, status_hint(status));
+    wipe_json(root);
     cJSON_Delete(root);
     return url;
 }
@@ -124,19 +185,32 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
         b->too_big = true;
         return 0; /* makes libcurl abort the transfer */
     }
-    char *grown = realloc(b->data, b->len + n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, data, n);
-    b->data = grown;
+    if (b->len + n + 1 > b->cap) {
+        /* Not realloc: it would free the old copy of the answer unwiped. */
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = malloc(cap);
+        if (!grown)
+            return 0;
+        if (b->data) {
+            memcpy(grown, b->data, b->len);
+            hpq_wipe(b->data, b->len);
+            free(b->data);
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = '\0';
     return n;
 }
 
-/* Check where the token would go, using libcurl's URL parser. */
-static bool api_url_allowed(const struct hpq_curl *c, const char *api_url, char *err,
-                            size_t errlen)
+/* Check where the token would go, using libcurl's URL parser; *loopback
+ * tells whether that is this machine. */
+static bool api_url_allowed(const struct hpq_curl *c, const char *api_url, bool *loopback,
+                            char *err, size_t errlen)
 {
     CURLU *u = c->url();
     char *scheme = NULL, *host = NULL;
@@ -144,6 +218,7 @@ static bool api_url_allowed(const struct hpq_curl *c, const char *api_url, char 
               c->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
               c->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
               hpq_source_host_allowed(scheme, host);
+    *loopback = ok && is_loopback(host);
     if (!ok)
         snprintf(err, errlen,
                  "HEROKU_HOST=%s is not Heroku's API over https nor a loopback address; "
@@ -242,6 +317,13 @@ static void set_options(const struct hpq_curl *c, CURL *h, const struct hpq_conf
     }
 }
 
+static void wipe_headers(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h; h = h->next)
+        if (h->data)
+            hpq_wipe(h->data, strlen(h->data));
+}
+
 /* The answer of a completed request into out. */
 static int take_answer(const struct hpq_curl *c, CURL *h, const struct hpq_config *cfg,
                        const char *var, const struct body *b, struct hpq_answer *out, char *err,
@@ -276,6 +358,7 @@ static int perform(const struct hpq_curl *c, CURL *h, const struct hpq_config *c
         snprintf(err, errlen, "cannot reach the Heroku API at %s: %s", cfg->api_url,
                  c->easy_strerror(rc));
     c->easy_setopt(h, CURLOPT_HTTPHEADER, NULL); /* the kept handle must not point at freed headers */
+    wipe_headers(headers); /* libcurl's copy of the Authorization header */
     c->slist_free_all(headers);
     if (b.data) {
         explicit_bzero(b.data, b.len); /* it holds every config var */
@@ -352,9 +435,21 @@ int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *
         snprintf(err, errlen, "libcurl is not available");
         return -1;
     }
-    if (!cfg->api_url || !api_url_allowed(c, cfg->api_url, err, errlen))
+    bool loopback = false;
+    if (!cfg->api_url) {
+        snprintf(err, errlen, "HEROKU_HOST is refused (see the warning above)");
         return -1;
+    }
+    if (!api_url_allowed(c, cfg->api_url, &loopback, err, errlen))
+        return -1;
+    if (!cfg->token)
+        hpq_netrc_check(cfg);
     CURL *h = take_handle(c);
+    /* Loopback is reached directly: the token (over plain http, maybe) must
+     * never go to a proxy from http_proxy or all_proxy. The handle is kept
+     * between requests: set either way. */
+    if (h)
+        c->easy_setopt(h, CURLOPT_NOPROXY, loopback ? "*" : NULL);
     char *app = h ? c->easy_escape(h, cfg->app, 0) : NULL;
     char *url = NULL;
     int result = -1;

@@ -60,6 +60,10 @@ char *hpq_source_fetch_status(const struct hpq_config *cfg, long *status, char *
 char *hpq_source_parse(const struct hpq_config *cfg, const char *var, long status,
                        const char *body, size_t len, char *err, size_t errlen);
 
+/* Whether the value of key in the JSON answer body holds an escaped NUL
+ * ("\u0000"), which cJSON's NUL-terminated strings would silently cut at. */
+bool hpq_source_value_has_nul(const char *body, size_t len, const char *key);
+
 /* May the token be sent to this scheme and host? Heroku's domains over
  * https, or loopback. */
 bool hpq_source_host_allowed(const char *scheme, const char *host);

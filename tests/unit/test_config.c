@@ -2,6 +2,7 @@
  * getenv over a static table. */
 #include "unit.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -131,6 +132,78 @@ static void heroku_host_http_url_is_kept(void **state)
     (void)state;
     parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=http://localhost:8080"));
     assert_string_equal(cfg.api_url, "http://localhost:8080");
+}
+
+/* Defect 5: HEROKU_HOST=https://user:pass@host was printed as it is. Refused:
+ * no API address, and the warning shows no credentials. */
+static void heroku_host_with_userinfo_is_refused_without_showing_it(void **state)
+{
+    (void)state;
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(tmp), STDERR_FILENO);
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=https://me:hostpass-123@api.heroku.com"));
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char out[1024] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof out - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    assert_null(cfg.api_url);
+    assert_null(strstr(out, "hostpass-123"));
+    assert_null(strstr(out, "me:"));
+    assert_non_null(strstr(out, "HEROKU_HOST=https://********@api.heroku.com"));
+}
+
+static void heroku_host_with_at_after_the_path_is_kept(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=https://api.heroku.com/x@y"));
+    assert_string_equal(cfg.api_url, "https://api.heroku.com/x@y");
+}
+
+/* Found by fuzz_config: a value set to the token by mistake was echoed in its
+ * warning before the token was known to the scrubber. */
+static void token_is_never_echoed_by_a_config_warning(void **state)
+{
+    (void)state;
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(tmp), STDERR_FILENO);
+    parse_env(ENV("HEROKUPQ_LOG=HRKU-echoed-token-1234", "HEROKU_APP=my-app",
+                  "HEROKUPQ_TTL=HRKU-echoed-token-1234", "HEROKU_API_KEY=HRKU-echoed-token-1234"));
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char out[1024] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof out - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    assert_null(strstr(out, "echoed-token"));
+    assert_non_null(strstr(out, "HEROKUPQ_TTL=********"));
+}
+
+/* Defect 7: the number parsing set errno = 0 and left it so. */
+static void parsing_leaves_errno_alone(void **state)
+{
+    (void)state;
+    errno = 4242;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TTL=60", "HEROKUPQ_RETRY_MS=99999999999999999999",
+                  "HEROKUPQ_API_TIMEOUT_MS=x", "HEROKUPQ_LOG=error"));
+    assert_int_equal(errno, 4242);
+    assert_int_equal(cfg.ttl_s, 60);
+}
+
+static void empty_number_is_rejected(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TTL= "));
+    assert_int_equal(cfg.ttl_s, 3600);
 }
 
 static void assert_ttl_default_for(const char *setting)
@@ -307,6 +380,11 @@ static void disable_beats_a_source(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(heroku_host_with_userinfo_is_refused_without_showing_it),
+        T(heroku_host_with_at_after_the_path_is_kept),
+        T(parsing_leaves_errno_alone),
+        T(token_is_never_echoed_by_a_config_warning),
+        T(empty_number_is_rejected),
         T(no_heroku_app_means_disabled),
         T(empty_heroku_app_means_disabled),
         T(heroku_app_set_means_enabled),

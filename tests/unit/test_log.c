@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <errno.h>
+
 #include "capture.h"
 #include "log.h"
 
@@ -25,13 +27,13 @@ static void redact_masks_url_password_and_keeps_the_rest(void **state)
 {
     (void)state;
     assert_string_equal(redact("postgres://u:secret@h:5432/db"),
-                        "postgres://u:" MASK "@h:5432/db");
+                        "postgres://" MASK "@h:5432/db");
 }
 
 static void redact_leaves_url_without_password_alone(void **state)
 {
     (void)state;
-    assert_string_equal(redact("postgres://u@h:5432/db"), "postgres://u@h:5432/db");
+    assert_string_equal(redact("postgres://h:5432/db"), "postgres://h:5432/db");
     assert_string_equal(redact("postgresql://h/db?sslmode=require"),
                         "postgresql://h/db?sslmode=require");
 }
@@ -61,9 +63,9 @@ static void redact_masks_url_query_password(void **state)
 {
     (void)state;
     assert_string_equal(redact("postgres://u@h/db?password=x"),
-                        "postgres://u@h/db?password=" MASK);
+                        "postgres://" MASK "@h/db?password=" MASK);
     assert_string_equal(redact("postgres://u@h/db?password=x&sslmode=require"),
-                        "postgres://u@h/db?password=" MASK "&sslmode=require");
+                        "postgres://" MASK "@h/db?password=" MASK "&sslmode=require");
 }
 
 static void redact_of_null_is_a_placeholder(void **state)
@@ -91,6 +93,79 @@ static void redact_masks_password_after_sslpassword(void **state)
     const char *out = redact("sslpassword='keypw' host='h' password='secret' user='u'");
     if (strstr(out, "secret") || strstr(out, "keypw"))
         fail_msg("password shown: %s", out);
+}
+
+/* Defect 3: a password holding '@' next to an option whose value is a
+ * scheme://host:port URL; the old mask ended at the option's '@'-free
+ * authority and printed the rest of the password. */
+static void redact_masks_password_with_at_beside_a_url_option(void **state)
+{
+    (void)state;
+    const char *out = redact("host='h' password='p@ss@w0rd-secret' "
+                             "application_name='https://svc.example:443' user='u'");
+    if (strstr(out, "w0rd") || strstr(out, "ss@"))
+        fail_msg("password shown: %s", out);
+    assert_non_null(strstr(out, "application_name='https://svc.example:443'"));
+}
+
+/* Defect 3: a user name ending in "password=" and a password holding a quote. */
+static void redact_masks_password_after_user_named_password_equals(void **state)
+{
+    (void)state;
+    const char *out = redact("host='h' user='xpassword=' password='it\\'s-s3cret' dbname='d'");
+    if (strstr(out, "s3cret"))
+        fail_msg("password shown: %s", out);
+    assert_non_null(strstr(out, "user='xpassword='"));
+    assert_non_null(strstr(out, "dbname='d'"));
+}
+
+static void redact_masks_url_with_at_in_the_password(void **state)
+{
+    (void)state;
+    assert_string_equal(redact("postgres://u:p@ss/w@rd@h.example:5432/db?sslmode=require"),
+                        "postgres://" MASK "@h.example:5432/db?sslmode=require");
+}
+
+static void redact_masks_multi_host_url_userinfo(void **state)
+{
+    (void)state;
+    assert_string_equal(redact("postgresql://u:pw1@h1:5432,h2:5433/db"),
+                        "postgresql://" MASK "@h1:5432,h2:5433/db");
+}
+
+static void redact_masks_url_inside_a_conninfo_value(void **state)
+{
+    (void)state;
+    const char *out = redact("dbname='postgres://u:inner-secret@h/db' application_name=x");
+    if (strstr(out, "inner-secret"))
+        fail_msg("password shown: %s", out);
+    assert_non_null(strstr(out, "application_name=x"));
+}
+
+/* A short password is masked as a whole value: nothing of it shows. */
+static void redact_masks_short_password_whole(void **state)
+{
+    (void)state;
+    assert_string_equal(redact("host='h' password='e' user='u'"),
+                        "host='h' password=" MASK " user='u'");
+    assert_string_equal(redact("postgres://u:e@h/db"), "postgres://" MASK "@h/db");
+}
+
+static void redact_does_not_show_text_that_is_no_connection_string(void **state)
+{
+    (void)state;
+    const char *out = redact("host='h' password='unterminated secret");
+    if (strstr(out, "secret"))
+        fail_msg("shown: %s", out);
+}
+
+static void redact_userinfo_masks_heroku_host_credentials(void **state)
+{
+    (void)state;
+    assert_string_equal(hpq_redact_userinfo("https://me:hostpw@api.heroku.com", buf, sizeof buf),
+                        "https://" MASK "@api.heroku.com");
+    assert_string_equal(hpq_redact_userinfo("https://api.heroku.com", buf, sizeof buf),
+                        "https://api.heroku.com");
 }
 
 /* ---- hpq_log ----------------------------------------------------------- */
@@ -212,6 +287,84 @@ static void log_line_with_many_short_secrets_does_not_crash(void **state)
         fail_msg("hpq_log crashed (signal %d)", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/* Defect 4: the scrubber kept 32 secrets in a ring and the token was the
+ * first: after 40 distinct passwords an API error echoing the token showed it. */
+static void log_never_forgets_the_first_secret(void **state)
+{
+    (void)state;
+    static const char token[] = "HRKU-first-token-0123456789abcdef";
+    hpq_log_secret(token);
+    for (int i = 0; i < 200; i++) {
+        char pw[32];
+        snprintf(pw, sizeof pw, "distinct-password-%03d", i);
+        hpq_log_secret(pw);
+    }
+    capture_start();
+    hpq_log(HPQ_ERROR, "Heroku API answered 401: bad token %s; also distinct-password-007",
+            token);
+    const char *out = capture_end();
+    if (strstr(out, "0123456789abcdef") || strstr(out, "password-007"))
+        fail_msg("secret shown: %s", out);
+}
+
+/* Defect 3: a password such as "debug" showed in the unscrubbed prefix. */
+static void log_scrubs_the_prefix_too(void **state)
+{
+    (void)state;
+    hpq_log_set_level(HPQ_DEBUG);
+    hpq_log_secret("debug");
+    capture_start();
+    hpq_log(HPQ_DEBUG, "a line");
+    const char *out = capture_end();
+    hpq_log_set_level(HPQ_WARN);
+    assert_string_equal(out, "herokupq: " MASK ": a line\n");
+}
+
+/* Defect 3: a 1-3 character secret masked inside words tells itself
+ * ("conn********cting"); it is masked only as a whole word. */
+static void log_masks_short_secret_only_as_whole_word(void **state)
+{
+    (void)state;
+    hpq_log_secret("ne");
+    capture_start();
+    hpq_log(HPQ_ERROR, "connecting: ne, 'ne' and ne");
+    const char *out = capture_end();
+    assert_string_equal(out, "herokupq: error: connecting: " MASK ", '" MASK "' and " MASK "\n");
+}
+
+static void log_keeps_errno(void **state)
+{
+    (void)state;
+    capture_start();
+    errno = 4242;
+    hpq_log(HPQ_ERROR, "a line");
+    hpq_log_secret("another-secret-xyz");
+    int after = errno;
+    capture_end();
+    assert_int_equal(after, 4242);
+}
+
+static void scrub_masks_secrets_in_any_text(void **state)
+{
+    (void)state;
+    hpq_log_secret("scrub-me-secret");
+    char out[64];
+    hpq_log_scrub("option \"herokupq: token scrub-me-secret\"", out, sizeof out);
+    assert_string_equal(out, "option \"herokupq: token " MASK "\"");
+    hpq_log_scrub("0123456789", out, 5);
+    assert_string_equal(out, "0123");
+}
+
+static void scrub_masks_overlapping_secrets_as_one_run(void **state)
+{
+    (void)state;
+    hpq_log_secret("overlap-abcdef");
+    hpq_log_secret("abcdef-tail-xyz");
+    char out[128];
+    hpq_log_scrub("[overlap-abcdef-tail-xyz] [overlap-abcdef] [abcdef-tail-xyz]", out, sizeof out);
+    assert_string_equal(out, "[" MASK "] [" MASK "] [" MASK "]");
+}
+
 #define L(f) cmocka_unit_test_setup(f, level_warn)
 
 int main(void)
@@ -226,12 +379,26 @@ int main(void)
         cmocka_unit_test(redact_of_null_is_a_placeholder),
         cmocka_unit_test(redact_masks_password_with_blanks_around_equals),
         cmocka_unit_test(redact_masks_password_after_sslpassword),
+        cmocka_unit_test(redact_masks_password_with_at_beside_a_url_option),
+        cmocka_unit_test(redact_masks_password_after_user_named_password_equals),
+        cmocka_unit_test(redact_masks_url_with_at_in_the_password),
+        cmocka_unit_test(redact_masks_multi_host_url_userinfo),
+        cmocka_unit_test(redact_masks_url_inside_a_conninfo_value),
+        cmocka_unit_test(redact_masks_short_password_whole),
+        cmocka_unit_test(redact_does_not_show_text_that_is_no_connection_string),
+        cmocka_unit_test(redact_userinfo_masks_heroku_host_credentials),
         L(log_line_masks_registered_secret_everywhere),
         L(log_line_folds_libpq_multi_line_message),
         L(log_below_level_writes_nothing),
         L(log_level_off_writes_nothing),
         L(log_line_cut_does_not_show_part_of_a_secret),
         L(log_line_with_many_short_secrets_does_not_crash),
+        L(log_never_forgets_the_first_secret),
+        L(log_scrubs_the_prefix_too),
+        L(log_masks_short_secret_only_as_whole_word),
+        L(log_keeps_errno),
+        L(scrub_masks_secrets_in_any_text),
+        L(scrub_masks_overlapping_secrets_as_one_run),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -310,16 +310,78 @@ static void rewrite_keeps_program_non_routing_options(void **state)
     hpq_params_clear(&out);
 }
 
-static void rewrite_takes_url_query_params(void **state)
+/* A config var names a database: its query parameters do not configure libpq
+ * (defect 2: options= was injected into every session, sslrootcert= chose a
+ * local file). */
+static void rewrite_drops_url_query_params(void **state)
 {
     (void)state;
     struct hpq_params out = {0};
     rewrite("host=oldhost application_name=worker",
-            "postgres://u:p@newhost/newdb?connect_timeout=9&keepalives_idle=30", NULL, &out);
-    assert_param(&out, "connect_timeout", "9");
-    assert_param(&out, "keepalives_idle", "30");
+            "postgres://u:p@newhost/newdb?connect_timeout=9&keepalives_idle=30"
+            "&options=-c%20search_path%3Devil&sslrootcert=/tmp/x.crt&passfile=/tmp/pass"
+            "&service=svc&hostaddr=10.0.0.9&ssl_min_protocol_version=TLSv1",
+            NULL, &out);
+    assert_param(&out, "connect_timeout", NULL);
+    assert_param(&out, "keepalives_idle", NULL);
+    assert_param(&out, "options", NULL);
+    assert_param(&out, "sslrootcert", NULL);
+    assert_param(&out, "passfile", NULL);
+    assert_param(&out, "service", NULL);
+    assert_param(&out, "ssl_min_protocol_version", NULL);
+    assert_param(&out, "hostaddr", ""); /* pinned, not the URL's */
+    assert_param(&out, "host", "newhost");
     assert_param(&out, "application_name", "worker");
     hpq_params_clear(&out);
+}
+
+/* Even a parameter set handed to hpq_rewrite directly: only routing and sslmode. */
+static void rewrite_takes_only_routing_from_url_params(void **state)
+{
+    (void)state;
+    struct hpq_params program = {0}, url = {0}, out = {0};
+    hpq_params_set(&url, "host", "newhost");
+    hpq_params_set(&url, "options", "-c search_path=evil");
+    hpq_params_set(&url, "sslcert", "/tmp/c.crt");
+    assert_int_equal(hpq_rewrite(&program, &url, NULL, &out), 0);
+    assert_param(&out, "options", NULL);
+    assert_param(&out, "sslcert", NULL);
+    assert_param(&out, "host", "newhost");
+    hpq_params_clear(&url);
+    hpq_params_clear(&out);
+}
+
+static void url_parse_names_dropped_keys_never_values(void **state)
+{
+    (void)state;
+    struct hpq_params p = {0};
+    char dropped[256];
+    assert_int_equal(hpq_url_parse_dropping(&libpq,
+                                            "postgres://u:p@h/d?options=-c%20x%3Dsecretvalue"
+                                            "&sslmode=verify-full&application_name=leak",
+                                            &p, dropped, sizeof dropped, err, sizeof err),
+                     0);
+    assert_non_null(strstr(dropped, "options"));
+    assert_non_null(strstr(dropped, "application_name"));
+    assert_null(strstr(dropped, "secretvalue"));
+    assert_null(strstr(dropped, "leak"));
+    assert_null(strstr(dropped, "sslmode"));
+    assert_param(&p, "sslmode", "verify-full");
+    assert_param(&p, "options", NULL);
+    assert_int_equal(p.n, 5); /* user, password, dbname, host, sslmode: nothing else */
+    hpq_params_clear(&p);
+}
+
+static void url_parse_without_query_drops_nothing(void **state)
+{
+    (void)state;
+    struct hpq_params p = {0};
+    char dropped[64] = "junk";
+    assert_int_equal(hpq_url_parse_dropping(&libpq, HEROKU_URL, &p, dropped, sizeof dropped, err,
+                                            sizeof err),
+                     0);
+    assert_string_equal(dropped, "");
+    hpq_params_clear(&p);
 }
 
 static void rewrite_pins_routing_keys_the_url_lacks_to_empty(void **state)
@@ -506,6 +568,89 @@ static void url_parse_rejects_url_without_host(void **state)
     assert_non_null(strstr(err, "host"));
 }
 
+/* Defect 1: libpq never uses SSL on a Unix-domain socket (sslmode=require is
+ * ignored there), so a URL naming one would send the credentials to whatever
+ * local server listens, in clear. Every spelling libpq takes as a socket. */
+static void url_parse_rejects_unix_socket_hosts(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "postgres://u:p@%2Ftmp%2Fdir:5432/db",     /* percent-encoded path */
+        "postgres://u:p@%2fvar%2frun%2fpostgresql/db",
+        "postgres://u:p@h.example/db?host=/tmp/dir", /* query host */
+        "postgres://u:p@h.example/db?host=%2Ftmp",
+        "postgres://u:p@%40abstract/db",               /* abstract socket */
+        "postgres://u:p@h1.example,%2Ftmp/db",         /* one element of a list */
+        "postgres://u:p@h1.example:1,:2/db",           /* empty element: the default socket */
+        "postgres://u:p@,h1.example/db",
+        "postgres://u:p@h/db?host=h1,,h2",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        struct hpq_params p = {0};
+        err[0] = '\0';
+        if (hpq_url_parse(&libpq, urls[i], &p, err, sizeof err) != -1)
+            fail_msg("accepted %s", urls[i]);
+        assert_non_null(strstr(err, "Unix-domain socket"));
+        assert_null(strstr(err, ":p@"));
+        assert_int_equal(p.n, 0);
+    }
+}
+
+static void url_parse_accepts_tcp_host_lists(void **state)
+{
+    (void)state;
+    struct hpq_params p = {0};
+    from_url("postgres://u:p@h1.example:5432,h2.example:5433,[::1]:5434/db", &p);
+    assert_param(&p, "host", "h1.example,h2.example,::1");
+    hpq_params_clear(&p);
+}
+
+static void hosts_have_socket_checks_every_element(void **state)
+{
+    (void)state;
+    assert_false(hpq_hosts_have_socket("a.example"));
+    assert_false(hpq_hosts_have_socket("a.example,b.example,127.0.0.1"));
+    assert_true(hpq_hosts_have_socket("/tmp"));
+    assert_true(hpq_hosts_have_socket("a,/tmp"));
+    assert_true(hpq_hosts_have_socket("a,@x"));
+    assert_true(hpq_hosts_have_socket("a,"));
+    assert_true(hpq_hosts_have_socket(""));
+}
+
+/* ---- hpq_tls_floor ----------------------------------------------------- */
+
+static void tls_floor(const char *program_conninfo, const char *env_min, const char *want)
+{
+    struct hpq_params program = {0}, out = {0};
+    from_conninfo(program_conninfo, &program);
+    assert_int_equal(hpq_tls_floor(&program, env_min, &out), 0);
+    assert_param(&out, "ssl_min_protocol_version", want);
+    hpq_params_clear(&program);
+    hpq_params_clear(&out);
+}
+
+static void tls_floor_is_tls12_by_default(void **state)
+{
+    (void)state;
+    tls_floor("host=h", NULL, "TLSv1.2");
+}
+
+static void tls_floor_raises_a_weaker_program_value(void **state)
+{
+    (void)state;
+    tls_floor("host=h ssl_min_protocol_version=TLSv1", NULL, "TLSv1.2");
+    tls_floor("host=h ssl_min_protocol_version=TLSv1.1", NULL, "TLSv1.2");
+    tls_floor("host=h", "TLSv1", "TLSv1.2");
+}
+
+static void tls_floor_keeps_a_stronger_program_or_env_value(void **state)
+{
+    (void)state;
+    tls_floor("host=h ssl_min_protocol_version=TLSv1.3", NULL, "TLSv1.3");
+    tls_floor("host=h", "TLSv1.3", "TLSv1.3");
+    tls_floor("host=h ssl_min_protocol_version=TLSv1.2", "TLSv1.3", "TLSv1.2"); /* program wins */
+}
+
 /* connect.c logs hpq_url_parse's reason at ERROR, before the password is
  * registered as a secret; libpq's reason for a bad %-escape quotes the
  * password verbatim ('invalid percent-encoded token: "s3cret%zz"'). */
@@ -633,7 +778,16 @@ int main(void)
         cmocka_unit_test(from_setdb_takes_plain_arguments),
         cmocka_unit_test(rewrite_replaces_all_program_routing_with_url),
         cmocka_unit_test(rewrite_keeps_program_non_routing_options),
-        cmocka_unit_test(rewrite_takes_url_query_params),
+        cmocka_unit_test(rewrite_drops_url_query_params),
+        cmocka_unit_test(rewrite_takes_only_routing_from_url_params),
+        cmocka_unit_test(url_parse_names_dropped_keys_never_values),
+        cmocka_unit_test(url_parse_without_query_drops_nothing),
+        cmocka_unit_test(url_parse_rejects_unix_socket_hosts),
+        cmocka_unit_test(url_parse_accepts_tcp_host_lists),
+        cmocka_unit_test(hosts_have_socket_checks_every_element),
+        cmocka_unit_test(tls_floor_is_tls12_by_default),
+        cmocka_unit_test(tls_floor_raises_a_weaker_program_value),
+        cmocka_unit_test(tls_floor_keeps_a_stronger_program_or_env_value),
         cmocka_unit_test(rewrite_pins_routing_keys_the_url_lacks_to_empty),
         cmocka_unit_test(rewrite_raises_sslmode_disable_to_require),
         cmocka_unit_test(rewrite_raises_sslmode_prefer_to_require),

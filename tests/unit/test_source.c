@@ -258,6 +258,25 @@ static void host_refused_dns_name_that_starts_with_127(void **state)
     assert_false(hpq_source_host_allowed("https", "127.evil.example"));
 }
 
+/* Defect 9: cJSON strings end at a NUL, so "\u0000" cut the URL short and
+ * the rest was used without a word. */
+static void var_with_escaped_nul_is_rejected(void **state)
+{
+    (void)state;
+    assert_rejected(200, "{\"DATABASE_URL\": \"postgres://u:p@h/db\\u0000?host=/tmp\"}");
+    assert_err_has("NUL");
+}
+
+static void escaped_backslash_before_u0000_is_no_nul(void **state)
+{
+    (void)state;
+    const char *body = "{\"DATABASE_URL\": \"postgres://u:p\\\\u0000@h/db\"}";
+    assert_false(hpq_source_value_has_nul(body, strlen(body), "DATABASE_URL"));
+    body = "{\"OTHER\": \"a\\u0000\", \"DATABASE_URL\": \"postgres://u:p@h/db\"}";
+    assert_false(hpq_source_value_has_nul(body, strlen(body), "DATABASE_URL"));
+    assert_true(hpq_source_value_has_nul(body, strlen(body), "OTHER"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +308,8 @@ int main(void)
         cmocka_unit_test(host_refused_other_domain),
         cmocka_unit_test(host_refused_when_scheme_or_host_missing),
         cmocka_unit_test(host_refused_dns_name_that_starts_with_127),
+        cmocka_unit_test(var_with_escaped_nul_is_rejected),
+        cmocka_unit_test(escaped_backslash_before_u0000_is_no_nul),
     };
     return cmocka_run_group_tests_name("source", tests, NULL, NULL);
 }
