@@ -6,9 +6,11 @@
 HPQ_CMD=$ROOT/build/herokupq
 
 # The command configured for the local Heroku (the library is found beside it).
+# The command and what it preloads keep their shared cache in this run's own
+# directory (a test's NAME=VALUE may override it), never in the user's.
 hpq() {
     env HEROKU_API_KEY="$HPQ_TOKEN" HEROKU_HOST="$HPQ_API_URL" HEROKUPQ_CAFILE="$HPQ_CAFILE" \
-        "$@"
+        HEROKUPQ_CACHE_DIR="$WORK/cmd-cache" "$@"
 }
 
 version_h() { sed -n 's/^#define HPQ_VERSION "\(.*\)"/\1/p' "$ROOT/shim/version.h"; }
