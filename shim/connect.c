@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ static void forget(char *conninfo) { hpq_free_secret(conninfo); }
 
 /* libpq 13 and later know ssl_min_protocol_version; an older one would reject
  * the whole connection string for naming it. */
-static bool knows_tls_floor(const struct hpq_libpq *lib)
+static bool parses_tls_floor(const struct hpq_libpq *lib)
 {
     char *msg = NULL;
     PQconninfoOption *opts = lib->conninfo_parse("ssl_min_protocol_version=TLSv1.2", &msg);
@@ -101,6 +102,32 @@ static bool knows_tls_floor(const struct hpq_libpq *lib)
     if (opts)
         lib->conninfo_free(opts);
     return opts != NULL;
+}
+
+/* Whether this libpq knows ssl_min_protocol_version (13 and later). Asked once
+ * per copy of libpq, not per connection: a PQconninfoParse costs about 18,000
+ * instructions. Each slot holds (uintptr_t)lib | answer, lock-free (the
+ * struct is aligned, so bit 0 is free), so fork needs nothing here. */
+#define TLS_MEMO_SLOTS 4
+static uintptr_t tls_memo[TLS_MEMO_SLOTS];
+
+static bool knows_tls_floor(const struct hpq_libpq *lib)
+{
+    uintptr_t key = (uintptr_t)lib;
+    for (unsigned i = 0; i < TLS_MEMO_SLOTS; i++) {
+        uintptr_t v = __atomic_load_n(&tls_memo[i], __ATOMIC_ACQUIRE);
+        if ((v & ~(uintptr_t)1) == key)
+            return v & 1;
+    }
+    bool knows = parses_tls_floor(lib);
+    for (unsigned i = 0; i < TLS_MEMO_SLOTS; i++) {
+        uintptr_t seen = 0;
+        if (__atomic_compare_exchange_n(&tls_memo[i], &seen, key | knows, false,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED) ||
+            (seen & ~(uintptr_t)1) == key)
+            break;
+    }
+    return knows;
 }
 
 /* Said once per process: the program gets the database it names, not the URL's. */
