@@ -89,7 +89,6 @@ static PGconn *failed_conn(const struct hpq_libpq *lib, const char *cause)
 }
 
 /* A URL or conninfo string: it holds a password. */
-static void forget(char *conninfo) { hpq_free_secret(conninfo); }
 
 /* libpq 13 and later know ssl_min_protocol_version; an older one would reject
  * the whole connection string for naming it. */
@@ -188,14 +187,16 @@ static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_config *c
         if (conn && conn == attempt_conn)
             lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* the program's default again */
     }
-    forget(conninfo);
+    hpq_free_secret(conninfo);
     return conn;
 }
 
 /* No URL to use: the program's own routing, still over SSL; or, when strict,
  * a failed connection that says why. */
-static PGconn *without_url(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                           const struct hpq_params *program, const char *why, bool start)
+static PGconn *connect_with_program_params(const struct hpq_libpq *lib,
+                                          const struct hpq_config *cfg,
+                                          const struct hpq_params *program, const char *why,
+                                          bool start)
 {
     if (cfg->strict)
         return failed_conn(lib, why);
@@ -262,7 +263,7 @@ static void kept_put(unsigned slot, const struct hpq_libpq *lib, const char *tex
 {
     struct kept fresh = {lib, strdup(text), {0}};
     if (!fresh.text || hpq_params_copy(&fresh.params, params) != 0) {
-        forget(fresh.text);
+        hpq_free_secret(fresh.text);
         hpq_params_clear(&fresh.params);
         return; /* out of memory: the next connection parses again */
     }
@@ -270,7 +271,7 @@ static void kept_put(unsigned slot, const struct hpq_libpq *lib, const char *tex
     struct kept old = kept[slot];
     kept[slot] = fresh;
     pthread_mutex_unlock(&kept_lock);
-    forget(old.text);
+    hpq_free_secret(old.text);
     hpq_params_clear(&old.params);
 }
 
@@ -368,7 +369,7 @@ static bool retry_with(const struct hpq_config *cfg, enum hpq_outcome outcome,
                               err, sizeof err);
     if (*next && (outcome == HPQ_STALE || strcmp(*next, url) != 0))
         return true;
-    forget(*next);
+    hpq_free_secret(*next);
     *next = NULL;
     return false;
 }
@@ -423,12 +424,12 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *proces
     long long started = hpq_now_ms(), deadline = started + cfg->retry_ms;
     char *url = hpq_cache_get(cfg, cfg->config_var, err, sizeof err);
     if (!url)
-        return without_url(lib, cfg, program, err, false);
+        return connect_with_program_params(lib, cfg, program, err, false);
     PGconn *conn = NULL;
     for (unsigned attempts = 1;; attempts++) {
         struct hpq_params url_params = {0};
         if (parse_url(lib, cfg, url, &url_params, err, sizeof err)) {
-            conn = without_url(lib, cfg, program, err, false);
+            conn = connect_with_program_params(lib, cfg, program, err, false);
             break;
         }
         conn = open_conn(lib, cfg, program, &url_params, false);
@@ -443,10 +444,10 @@ PGconn *hpq_connect(const struct hpq_libpq *lib, const struct hpq_config *proces
         if (!retry_with(cfg, outcome, url, deadline, attempts, lib->error_message(conn), &next))
             break;
         lib->finish(conn);
-        forget(url);
+        hpq_free_secret(url);
         url = next;
     }
-    forget(url);
+    hpq_free_secret(url);
     return conn;
 }
 
@@ -460,9 +461,9 @@ PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *
     struct hpq_params url_params = {0};
     PGconn *conn;
     if (!url)
-        conn = without_url(lib, cfg, program, err, true);
+        conn = connect_with_program_params(lib, cfg, program, err, true);
     else if (parse_url(lib, cfg, url, &url_params, err, sizeof err))
-        conn = without_url(lib, cfg, program, err, true);
+        conn = connect_with_program_params(lib, cfg, program, err, true);
     else if ((conn = open_conn(lib, cfg, program, &url_params, true)) != NULL) {
         hpq_conns_add(conn, url, cfg->config_var);
         hpq_conns_watch(conn, &(struct hpq_watch){.saved = PQERRORS_DEFAULT});
@@ -470,13 +471,13 @@ PGconn *hpq_connect_start(const struct hpq_libpq *lib, const struct hpq_config *
             hpq_connect_settled(lib, cfg, conn, PGRES_POLLING_FAILED);
     }
     hpq_params_clear(&url_params);
-    forget(url);
+    hpq_free_secret(url);
     return conn;
 }
 
 /* What a failure the shim could not retry teaches: stale credentials or a
  * vanished server make the next connection fetch the URL again. */
-static void learn_from(const struct hpq_libpq *lib, PGconn *conn, const char *url)
+static void remember_outcome(const struct hpq_libpq *lib, PGconn *conn, const char *url)
 {
     enum hpq_outcome outcome = hpq_classify(lib->status(conn), lib->error_message(conn));
     if (outcome == HPQ_CONNECTED) {
@@ -536,10 +537,10 @@ static bool renew(const struct hpq_libpq *lib, const struct hpq_config *cfg, PGc
         return false;
     }
     if (strcmp(next, *url) != 0 && !renewed_in_place(lib, cfg, conn, *url, next)) {
-        forget(next);
+        hpq_free_secret(next);
         return false;
     }
-    forget(*url);
+    hpq_free_secret(*url);
     *url = next;
     return true;
 }
@@ -570,12 +571,12 @@ PostgresPollingStatusType hpq_connect_settled(const struct hpq_libpq *lib,
         return status;
     struct hpq_config for_var = with_var(cfg, var);
     if (status == PGRES_POLLING_FAILED && restart_reset(lib, &for_var, conn, &url, &watch)) {
-        forget(url);
+        hpq_free_secret(url);
         return PGRES_POLLING_WRITING; /* as after PQresetStart: the program polls on */
     }
-    learn_from(lib, conn, url);
+    remember_outcome(lib, conn, url);
     lib->set_error_verbosity(conn, watch.saved);
-    forget(url);
+    hpq_free_secret(url);
     return status;
 }
 
@@ -598,9 +599,9 @@ void hpq_connect_reset(const struct hpq_libpq *lib, const struct hpq_config *pro
             break;
         lib->reset(conn);
     }
-    learn_from(lib, conn, url);
+    remember_outcome(lib, conn, url);
     lib->set_error_verbosity(conn, saved);
-    forget(url);
+    hpq_free_secret(url);
 }
 
 int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config *cfg,
@@ -610,7 +611,7 @@ int hpq_connect_reset_start(const struct hpq_libpq *lib, const struct hpq_config
     char *url = hpq_conns_url(conn, &var);
     if (!url)
         return lib->reset_start(conn);
-    forget(url);
+    hpq_free_secret(url);
     struct hpq_watch watch = {
         .saved = lib->set_error_verbosity(conn, PQERRORS_VERBOSE),
         /* HEROKUPQ_ASYNC=start promises polls that never wait for the API */
@@ -629,7 +630,7 @@ static PGPing ping_url(const struct hpq_libpq *lib, const struct hpq_config *cfg
 {
     char *conninfo = rewritten(lib, cfg, program, url);
     PGPing result = conninfo ? lib->ping(conninfo) : PQPING_NO_ATTEMPT;
-    forget(conninfo);
+    hpq_free_secret(conninfo);
     return result;
 }
 
@@ -657,9 +658,9 @@ PGPing hpq_ping(const struct hpq_libpq *lib, const struct hpq_config *process_cf
         if (result != PQPING_NO_RESPONSE ||
             !retry_with(cfg, HPQ_UNREACHABLE, url, hpq_now_ms() + 1, 1, "no response", &next))
             break;
-        forget(url);
+        hpq_free_secret(url);
         url = next;
     }
-    forget(url);
+    hpq_free_secret(url);
     return result;
 }
