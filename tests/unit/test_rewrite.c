@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "rewrite.h"
@@ -399,67 +400,35 @@ static void rewrite_pins_routing_keys_the_url_lacks_to_empty(void **state)
     hpq_params_clear(&out);
 }
 
-static void rewrite_raises_sslmode_disable_to_require(void **state)
-{
-    (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost sslmode=disable", HEROKU_URL, NULL, &out);
-    assert_param(&out, "sslmode", "require");
-    hpq_params_clear(&out);
-}
+/* The sslmode floor: the strongest of require, the program's (else
+ * PGSSLMODE's) and the URL's. The cases differ only in data. */
+static const struct sslmode_case {
+    const char *program, *url_query, *env, *want;
+} sslmode_cases[] = {
+    {"host=oldhost sslmode=disable", "", NULL, "require"},
+    {"host=oldhost sslmode=prefer", "", NULL, "require"},
+    {"host=oldhost", "", NULL, "require"},                         /* nobody sets it */
+    {"host=oldhost sslmode=verify-full", "", NULL, "verify-full"}, /* the program's, stronger */
+    {"host=oldhost sslmode=require", "?sslmode=verify-ca", NULL, "verify-ca"}, /* the URL's */
+    {"host=oldhost", "", "verify-full", "verify-full"},   /* PGSSLMODE when the program sets none */
+    {"host=oldhost sslmode=require", "", "verify-full", "require"}, /* the program beats env */
+};
 
-static void rewrite_raises_sslmode_prefer_to_require(void **state)
+static void rewrite_sslmode_floor_table(void **state)
 {
     (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost sslmode=prefer", HEROKU_URL, NULL, &out);
-    assert_param(&out, "sslmode", "require");
-    hpq_params_clear(&out);
-}
-
-static void rewrite_sets_require_when_nobody_sets_sslmode(void **state)
-{
-    (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost", HEROKU_URL, NULL, &out);
-    assert_param(&out, "sslmode", "require");
-    hpq_params_clear(&out);
-}
-
-static void rewrite_keeps_program_sslmode_verify_full(void **state)
-{
-    (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost sslmode=verify-full", HEROKU_URL, NULL, &out);
-    assert_param(&out, "sslmode", "verify-full");
-    hpq_params_clear(&out);
-}
-
-static void rewrite_url_verify_ca_beats_program_require(void **state)
-{
-    (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost sslmode=require", HEROKU_URL "?sslmode=verify-ca", NULL, &out);
-    assert_param(&out, "sslmode", "verify-ca");
-    hpq_params_clear(&out);
-}
-
-static void rewrite_keeps_env_verify_full_when_program_sets_none(void **state)
-{
-    (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost", HEROKU_URL, "verify-full", &out);
-    assert_param(&out, "sslmode", "verify-full");
-    hpq_params_clear(&out);
-}
-
-static void rewrite_program_sslmode_beats_env(void **state)
-{
-    (void)state;
-    struct hpq_params out = {0};
-    rewrite("host=oldhost sslmode=require", HEROKU_URL, "verify-full", &out);
-    assert_param(&out, "sslmode", "require");
-    hpq_params_clear(&out);
+    for (size_t i = 0; i < sizeof sslmode_cases / sizeof sslmode_cases[0]; i++) {
+        const struct sslmode_case *c = &sslmode_cases[i];
+        char url[256];
+        snprintf(url, sizeof url, "%s%s", HEROKU_URL, c->url_query);
+        struct hpq_params out = {0};
+        rewrite(c->program, url, c->env, &out);
+        const char *got = hpq_params_get(&out, "sslmode");
+        if (!got || strcmp(got, c->want) != 0)
+            fail_msg("case %zu (%s, URL%s, PGSSLMODE=%s): sslmode %s, want %s", i, c->program,
+                     c->url_query, c->env ? c->env : "unset", got ? got : "absent", c->want);
+        hpq_params_clear(&out);
+    }
 }
 
 static void rewrite_without_url_keeps_program_routing_with_ssl(void **state)
@@ -678,43 +647,33 @@ static bool is_target(bool all, const char *program_conninfo, const char *env_pg
     return hit;
 }
 
-static void is_target_all_takes_every_connection(void **state)
-{
-    (void)state;
-    assert_true(is_target(true, "host=anything.example", NULL));
-    assert_true(is_target(true, "", NULL));
-}
+/* Which connections are targets: HEROKUPQ_TARGET=all, or the host list
+ * {"heroku"}. The cases differ only in data. */
+static const struct target_case {
+    bool all;
+    const char *program, *pghost;
+    bool want;
+} target_cases[] = {
+    {true, "host=anything.example", NULL, true}, /* all takes every connection */
+    {true, "", NULL, true},
+    {false, "host=heroku dbname=d", NULL, true},  /* a listed host */
+    {false, "host=a,heroku", NULL, true},         /* one of a host list */
+    {false, "host=other", "heroku", false},       /* an unlisted host, whatever PGHOST says */
+    {false, "dbname=d", "heroku", true},          /* no host: PGHOST decides */
+    {false, "dbname=d", "other", false},
+    {false, "dbname=d", NULL, false},
+    {false, "host=HeRoKu", NULL, true},           /* host names ignore case */
+};
 
-static void is_target_matches_listed_host(void **state)
+static void is_target_table(void **state)
 {
     (void)state;
-    assert_true(is_target(false, "host=heroku dbname=d", NULL));
-}
-
-static void is_target_matches_listed_host_in_multi_host_list(void **state)
-{
-    (void)state;
-    assert_true(is_target(false, "host=a,heroku", NULL));
-}
-
-static void is_target_skips_unlisted_host(void **state)
-{
-    (void)state;
-    assert_false(is_target(false, "host=other", "heroku"));
-}
-
-static void is_target_without_host_uses_pghost(void **state)
-{
-    (void)state;
-    assert_true(is_target(false, "dbname=d", "heroku"));
-    assert_false(is_target(false, "dbname=d", "other"));
-    assert_false(is_target(false, "dbname=d", NULL));
-}
-
-static void is_target_compares_host_case_insensitively(void **state)
-{
-    (void)state;
-    assert_true(is_target(false, "host=HeRoKu", NULL));
+    for (size_t i = 0; i < sizeof target_cases / sizeof target_cases[0]; i++) {
+        const struct target_case *c = &target_cases[i];
+        if (is_target(c->all, c->program, c->pghost) != c->want)
+            fail_msg("case %zu (all=%d, '%s', PGHOST=%s): want %s", i, c->all, c->program,
+                     c->pghost ? c->pghost : "unset", c->want ? "a target" : "not a target");
+    }
 }
 
 /* ---- hpq_params_to_conninfo ------------------------------------------- */
@@ -789,13 +748,7 @@ int main(void)
         cmocka_unit_test(tls_floor_raises_a_weaker_program_value),
         cmocka_unit_test(tls_floor_keeps_a_stronger_program_or_env_value),
         cmocka_unit_test(rewrite_pins_routing_keys_the_url_lacks_to_empty),
-        cmocka_unit_test(rewrite_raises_sslmode_disable_to_require),
-        cmocka_unit_test(rewrite_raises_sslmode_prefer_to_require),
-        cmocka_unit_test(rewrite_sets_require_when_nobody_sets_sslmode),
-        cmocka_unit_test(rewrite_keeps_program_sslmode_verify_full),
-        cmocka_unit_test(rewrite_url_verify_ca_beats_program_require),
-        cmocka_unit_test(rewrite_keeps_env_verify_full_when_program_sets_none),
-        cmocka_unit_test(rewrite_program_sslmode_beats_env),
+        cmocka_unit_test(rewrite_sslmode_floor_table),
         cmocka_unit_test(rewrite_without_url_keeps_program_routing_with_ssl),
         cmocka_unit_test(rewrite_result_is_a_conninfo_libpq_accepts),
         cmocka_unit_test(sslmode_max_picks_the_stronger),
@@ -806,12 +759,7 @@ int main(void)
         cmocka_unit_test(url_parse_rejects_empty_string),
         cmocka_unit_test(url_parse_rejects_url_without_host),
         cmocka_unit_test(url_parse_error_does_not_contain_the_password),
-        cmocka_unit_test(is_target_all_takes_every_connection),
-        cmocka_unit_test(is_target_matches_listed_host),
-        cmocka_unit_test(is_target_matches_listed_host_in_multi_host_list),
-        cmocka_unit_test(is_target_skips_unlisted_host),
-        cmocka_unit_test(is_target_without_host_uses_pghost),
-        cmocka_unit_test(is_target_compares_host_case_insensitively),
+        cmocka_unit_test(is_target_table),
         cmocka_unit_test(to_conninfo_password_with_quotes_and_backslashes_round_trips),
         cmocka_unit_test(to_conninfo_writes_empty_values_as_quotes),
     };
