@@ -197,3 +197,50 @@ const char *hpq_redact_userinfo(const char *url, char *buf, unsigned long buflen
     buf[o.len < buflen ? o.len : buflen - 1] = '\0';
     return buf;
 }
+
+/* One word of free text: a URL's user information masked, else as it is. */
+static void put_word(struct out *o, const char *w, size_t n)
+{
+    char tmp[1024];
+    if (n >= sizeof tmp || !memmem(w, n, "://", 3) || !memchr(w, '@', n)) {
+        if (n >= sizeof tmp && memchr(w, '@', n))
+            puts_(o, MASK); /* too long to parse here: not shown */
+        else
+            put(o, w, n);
+        return;
+    }
+    memcpy(tmp, w, n);
+    tmp[n] = '\0';
+    put_url(o, tmp);
+}
+
+const char *hpq_redact_text(const char *text, char *buf, unsigned long buflen)
+{
+    if (!text)
+        return "(null)";
+    if (!buflen)
+        return "";
+    struct out o = {buf, buflen, 0};
+    for (const char *p = text; *p;) {
+        size_t blank = strspn(p, " \t\n\r\f\v");
+        put(&o, p, blank);
+        p += blank;
+        const char *q = p;
+        struct out before = o;
+        if (!*p || put_pair(&o, &q) == 0) {
+            p = q;
+            continue;
+        }
+        o = before; /* not a pair libpq would take: a word */
+        size_t n = strcspn(p, " \t\n\r\f\v"), k = strcspn(p, "= \t\n\r\f\v");
+        if (p[k] == '=' && is_password_key(p, k)) {
+            put(&o, p, k + 1); /* a password whose value does not parse: hide the rest */
+            puts_(&o, MASK);
+            break;
+        }
+        put_word(&o, p, n);
+        p += n;
+    }
+    buf[o.len < buflen ? o.len : buflen - 1] = '\0';
+    return buf;
+}

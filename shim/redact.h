@@ -15,6 +15,11 @@
  * or "(null)" for NULL. */
 const char *hpq_redact(const char *conn_text, char *buf, unsigned long buflen);
 
+/* Free text (a source command's stderr) in buf: each key=value pair masked as
+ * in a conninfo, each word holding a URL with its user information masked, the
+ * rest as it is; a password pair that does not parse hides the rest of the text. */
+const char *hpq_redact_text(const char *text, char *buf, unsigned long buflen);
+
 /* Any scheme://[userinfo@]host... URL (HEROKU_HOST) with its user information masked. */
 const char *hpq_redact_userinfo(const char *url, char *buf, unsigned long buflen);
 

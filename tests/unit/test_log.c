@@ -367,6 +367,30 @@ static void scrub_masks_overlapping_secrets_as_one_run(void **state)
 
 #define L(f) cmocka_unit_test_setup(f, level_warn)
 
+/* A source command's stderr is free text: its words are kept, its password
+ * values and URL user information masked; a password that does not parse
+ * hides the rest of the line. */
+static void redact_text_masks_passwords_in_free_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"diagnostic password=hpq-secret", "diagnostic password=********"},
+        {"cannot reach postgres://u:p@ss@db.example/x now",
+         "cannot reach postgres://********@db.example/x now"},
+        {"with password = 'a b c' and more", "with password = ******** and more"},
+        {"broken password='never closed", "broken password=********"},
+        {"plain words only", "plain words only"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char shown[256];
+        const char *got = hpq_redact_text(cases[i].in, shown, sizeof shown);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: '%s' gave '%s', want '%s'", i, cases[i].in, got, cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +411,7 @@ int main(void)
         cmocka_unit_test(redact_masks_short_password_whole),
         cmocka_unit_test(redact_does_not_show_text_that_is_no_connection_string),
         cmocka_unit_test(redact_userinfo_masks_heroku_host_credentials),
+        cmocka_unit_test(redact_text_masks_passwords_in_free_text),
         L(log_line_masks_registered_secret_everywhere),
         L(log_line_folds_libpq_multi_line_message),
         L(log_below_level_writes_nothing),
