@@ -148,18 +148,36 @@ static bool var_name_ok(const char *s, size_t n)
     return true;
 }
 
-/* One HEROKUPQ_TARGET item: a host name, or placeholder=CONFIG_VAR. */
+/* s[0..*n) without its leading and trailing blanks. */
+static const char *trim_blanks(const char *s, size_t *n)
+{
+    while (*n > 0 && (*s == ' ' || *s == '\t'))
+        s++, (*n)--;
+    while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+        (*n)--;
+    return s;
+}
+
+/* One HEROKUPQ_TARGET item, trimmed: a host name, or placeholder=CONFIG_VAR
+ * (blanks around the '=' are not part of either). */
 static void add_target(struct hpq_config *cfg, const char *item, size_t n)
 {
     const char *eq = memchr(item, '=', n);
-    size_t host_len = eq ? (size_t)(eq - item) : n;
-    if (eq && (host_len == 0 || !var_name_ok(eq + 1, n - host_len - 1))) {
+    size_t host_len = eq ? (size_t)(eq - item) : n, var_len = eq ? n - host_len - 1 : 0;
+    const char *host = trim_blanks(item, &host_len), *var = eq ? trim_blanks(eq + 1, &var_len) : NULL;
+    if (eq && (host_len == 0 || !var_name_ok(var, var_len))) {
         hpq_log(HPQ_WARN, "HEROKUPQ_TARGET item %.*s is neither a host name nor "
                 "placeholder=CONFIG_VAR; ignoring it", (int)n, item);
         return;
     }
-    cfg->targets[cfg->n_targets] = strndup(item, host_len);
-    cfg->target_vars[cfg->n_targets] = eq ? strndup(eq + 1, n - host_len - 1) : NULL;
+    char *name = strndup(host, host_len), *var_copy = var ? strndup(var, var_len) : NULL;
+    if (!name || (var && !var_copy)) { /* out of memory: as if the item were not there */
+        free(name);
+        free(var_copy);
+        return;
+    }
+    cfg->targets[cfg->n_targets] = name;
+    cfg->target_vars[cfg->n_targets] = var_copy;
     cfg->n_targets++;
 }
 
@@ -171,12 +189,9 @@ static void parse_targets(struct hpq_config *cfg, const char *v)
     const char *p = v;
     while (*p) {
         size_t n = strcspn(p, ",");
-        const char *start = p;
-        p += n + (p[n] == ',');
-        while (n > 0 && (*start == ' ' || *start == '\t'))
-            start++, n--;
-        while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t'))
-            n--;
+        const char *start = trim_blanks(p, &n);
+        p += strcspn(p, ",");
+        p += *p == ',';
         if (n == 0)
             continue;
         if (cfg->n_targets == HPQ_MAX_TARGETS) {

@@ -282,6 +282,18 @@ static void target_pairs_name_their_config_vars(void **state)
     assert_null(hpq_config_var_for_host(&cfg, "elsewhere"));
 }
 
+/* Found by fuzz_config: "heroku\t=VAR" kept the tab in the host name. */
+static void blanks_around_a_target_pairs_equals_sign_are_not_part_of_it(void **state)
+{
+    (void)state;
+    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TARGET=heroku\t= DATABASE_URL ,  followers =FOLLOWER_URL"));
+    assert_int_equal(cfg.n_targets, 2);
+    assert_string_equal(cfg.targets[0], "heroku");
+    assert_string_equal(hpq_config_var_for_host(&cfg, "heroku"), "DATABASE_URL");
+    assert_string_equal(cfg.targets[1], "followers");
+    assert_string_equal(hpq_config_var_for_host(&cfg, "followers"), "FOLLOWER_URL");
+}
+
 static void a_bad_target_pair_is_ignored_with_a_warning(void **state)
 {
     (void)state;
@@ -403,6 +415,7 @@ int main(void)
         T(target_all_means_every_host),
         T(targets_host_matches_listed_hosts_only),
         T(target_pairs_name_their_config_vars),
+        T(blanks_around_a_target_pairs_equals_sign_are_not_part_of_it),
         T(a_bad_target_pair_is_ignored_with_a_warning),
         T(targets_host_with_target_all_matches_anything),
         T(cache_dir_defaults_to_the_runtime_dir),
