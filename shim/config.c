@@ -88,7 +88,7 @@ static char *api_url_from(const char *host)
         hpq_log(HPQ_WARN,
                 "HEROKU_HOST=%s has user information: refused (the token goes in a header; "
                 "put no credentials in HEROKU_HOST)",
-                hpq_redact_userinfo(host, shown, sizeof shown));
+                hpq_log_shown(hpq_redact_userinfo, host, shown, sizeof shown));
         return NULL;
     }
     if (!host)

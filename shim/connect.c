@@ -159,7 +159,7 @@ static char *rewritten(const struct hpq_libpq *lib, const struct hpq_config *cfg
     hpq_params_clear(&params);
     char shown[512];
     if (conninfo && hpq_log_enabled(HPQ_DEBUG)) /* redacting is work: only for a line shown */
-        hpq_log(HPQ_DEBUG, "connecting with %s", hpq_redact(conninfo, shown, sizeof shown));
+        hpq_log(HPQ_DEBUG, "connecting with %s", hpq_log_shown(hpq_redact, conninfo, shown, sizeof shown));
     return conninfo;
 }
 

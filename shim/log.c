@@ -63,16 +63,48 @@ static void remember(struct secret_list *l, const char *secret)
         l->v[l->n++] = copy;
 }
 
+/* Caller holds the lock. */
+static void remember_once(const char *secret)
+{
+    struct secret_list *l = &secrets[(unsigned char)secret[0]];
+    if (!known(l, secret))
+        remember(l, secret);
+}
+
+/* secret as a conninfo value writes it ('\' before ' and \, as
+ * hpq_params_to_conninfo and libpq's PQconninfo users do), or NULL when that
+ * is the secret itself (or out of memory). */
+static char *conninfo_escaped(const char *secret)
+{
+    size_t n = strlen(secret), extra = 0;
+    for (size_t i = 0; i < n; i++)
+        extra += secret[i] == '\'' || secret[i] == '\\';
+    char *e = extra ? malloc(n + extra + 1) : NULL, *w = e;
+    if (!e)
+        return NULL;
+    for (const char *c = secret; *c; c++) {
+        if (*c == '\'' || *c == '\\')
+            *w++ = '\\';
+        *w++ = *c;
+    }
+    *w = '\0';
+    return e;
+}
+
+/* The secret and the form a connection string writes it in: a line may hold
+ * either (a program's own conninfo quotes it). */
 void hpq_log_secret(const char *secret)
 {
     if (!secret || !*secret)
         return;
     int saved = errno;
+    char *escaped = conninfo_escaped(secret);
     pthread_mutex_lock(&secrets_lock);
-    struct secret_list *l = &secrets[(unsigned char)secret[0]];
-    if (!known(l, secret))
-        remember(l, secret);
+    remember_once(secret);
+    if (escaped)
+        remember_once(escaped);
     pthread_mutex_unlock(&secrets_lock);
+    hpq_free_secret(escaped);
     errno = saved;
 }
 
@@ -141,6 +173,22 @@ void hpq_log_scrub(const char *line, char *out, unsigned long cap)
     }
     pthread_mutex_unlock(&secrets_lock);
     out[w] = '\0';
+}
+
+const char *hpq_log_shown(hpq_redactor *redact, const char *text, char *buf, unsigned long cap)
+{
+    if (!text || !cap)
+        return redact(text, buf, cap);
+    /* Each byte can become a whole mask: room for all of it, so nothing is cut
+     * before the redactor has seen the structure. */
+    size_t room = strlen(text) * strlen(HPQ_MASK) + 1;
+    char *scrubbed = malloc(room);
+    if (!scrubbed)
+        return redact("(not shown: out of memory)", buf, cap);
+    hpq_log_scrub(text, scrubbed, room);
+    redact(scrubbed, buf, cap);
+    hpq_free_secret(scrubbed);
+    return buf;
 }
 
 /* Newlines (libpq messages end in one and may hold several lines) would split a

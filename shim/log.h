@@ -39,6 +39,14 @@ void hpq_log_forget_secrets(void);
  * strict-mode PQerrorMessage, the herokupq command's output. */
 void hpq_log_scrub(const char *text, char *out, unsigned long cap);
 
+/* text made fit for a log line: every registered secret masked first, then
+ * redact (hpq_redact, hpq_redact_text, hpq_redact_userinfo) masks by
+ * structure. Scrubbing first matters: a structural mask that ends inside a
+ * secret (a URL password holding '@' is masked only up to its last '@') would
+ * leave the rest of it for the line's scrubber to miss. Returns buf. */
+typedef const char *hpq_redactor(const char *text, char *buf, unsigned long buflen);
+const char *hpq_log_shown(hpq_redactor *redact, const char *text, char *buf, unsigned long cap);
+
 /* Fork handlers. */
 void hpq_log_lock(void);
 void hpq_log_unlock(void);

@@ -133,7 +133,7 @@ static void log_stderr(const char *program, struct capture *c)
         char shown[1024];
         if (*line)
             hpq_log(HPQ_WARN, "%s (HEROKUPQ_SOURCE) on stderr: %s", program,
-                    hpq_redact_text(line, shown, sizeof shown));
+                    hpq_log_shown(hpq_redact_text, line, shown, sizeof shown));
     }
 }
 

@@ -4,21 +4,24 @@
  * (hpq_log_secret, the first one first, as the token is), then the template
  * becomes a line: byte 0x01+k puts secret k there as it is, byte 0x10+k puts
  * it quoted for a conninfo (the way hpq_params_to_conninfo writes values:
- * '\' before ' and \), k < 8. The line is logged twice, as the shim logs text:
- * as it is (every secret in it as it is: the shim logs connection strings only
- * through hpq_redact), and through hpq_redact (as connection strings and URLs
- * are).
+ * '\' before ' and \), k < 8. The line is logged twice, as the shim logs
+ * text: as it is (every secret in it as it is: the shim logs connection
+ * strings only after redacting them), and through hpq_log_shown(hpq_redact,
+ * ...), as connection strings and URLs are.
  *
  * The property (issue 7): in what reaches stderr, prefix included,
  *   - no secret of 4 characters or more appears;
  *   - no 4-character run of a secret longer than 4 appears, unless the same
- *     run is in the template's own text or in the line prefix (where it says
- *     nothing about the secret).
- * Runs holding the mask's '*' are not checked (the mask beside template text
- * can form them), nor runs of what hpq_redact writes in place of a text it
- * cannot parse; a secret shorter than 4 counts as template text (log.h: it is
- * masked only as a whole word). Secrets of 1–3 characters are not checked here: they
- * cannot be kept out of innocent text. */
+ *     run is innocent text: the template's own text run on from the line
+ *     prefix, or what the redactor makes of that text (each secret a
+ *     placeholder), or the phrase it writes for a text it will not show.
+ * Runs are compared without quotes and backslashes (the redactor writes them
+ * around and inside values it re-quotes, and they would form runs with the
+ * text beside them), and runs holding the mask's '*' are not checked (the
+ * mask beside template text can form them). The line's final newline is the
+ * logger's, not text. A secret shorter than 4 counts as template text (log.h:
+ * it is masked only as a whole word): secrets of 1–3 characters cannot be kept
+ * out of innocent text, and are not checked here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +51,34 @@ static size_t put_secret(char *w, const char *s, int quoted)
     return n;
 }
 
-/* What hpq_redact writes instead of a text it will not show. */
+static const char *const prefixes[] = {"", "herokupq: error: ", "herokupq: warn: ",
+                                       "herokupq: info: ", "herokupq: debug: "};
+
+/* What hpq_redact writes instead of a text it will not show, after the prefix. */
 static void add_redact_phrase(void)
 {
     char buf[256];
+    literal_len += (size_t)snprintf(literal + literal_len, sizeof literal - literal_len, "%c%s%s",
+                                    '\0', prefixes[level], hpq_redact("'", buf, sizeof buf));
+}
+
+/* What the redactor makes of the template's own text (each long secret a
+ * placeholder byte, 0x7f): the quotes and masks it writes beside that text are
+ * not the secret's. from: where the template's text starts in literal. */
+static void add_redacted_template(size_t from)
+{
+    static char text[MAX_LINE + 1], shown[MAX_LINE];
+    size_t n = literal_len - from < MAX_LINE ? literal_len - from : MAX_LINE;
+    for (size_t i = 0; i < n; i++)
+        text[i] = literal[from + i] ? literal[from + i] : '\x7f';
+    text[n] = '\0';
+    size_t m = strlen(hpq_redact(text, shown, sizeof shown));
+    if (literal_len + m + 32 + 1 >= sizeof literal)
+        return;
     literal_len += (size_t)snprintf(literal + literal_len, sizeof literal - literal_len, "%c%s",
-                                    '\0', hpq_redact("'", buf, sizeof buf));
+                                    '\0', prefixes[level]);
+    for (size_t i = 0; i < m; i++)
+        literal[literal_len++] = shown[i] == '\x7f' ? '\0' : shown[i];
 }
 
 /* The line from the template (quoted: whether 0x10+k quotes); the template's
@@ -61,7 +86,9 @@ static void add_redact_phrase(void)
 static void expand(const char *tpl, int quoted)
 {
     size_t w = 0;
-    literal_len = 0;
+    /* The prefix runs on into the template's text, as in the line logged. */
+    literal_len = (size_t)snprintf(literal, sizeof literal, "%s", prefixes[level]);
+    size_t text_from = literal_len;
     for (const char *p = tpl; *p && w < MAX_LINE && literal_len + 8 < sizeof literal - 512; p++) {
         unsigned char c = (unsigned char)*p;
         unsigned k = c >= 0x10 ? c - 0x10u : c - 0x01u;
@@ -81,10 +108,7 @@ static void expand(const char *tpl, int quoted)
         }
     }
     line[w] = '\0';
-    static const char *const prefixes[] = {"", "herokupq: error: ", "herokupq: warn: ",
-                                           "herokupq: info: ", "herokupq: debug: "};
-    literal_len += (size_t)snprintf(literal + literal_len, sizeof literal - literal_len, "%c%s",
-                                    '\0', prefixes[level]);
+    add_redacted_template(text_from);
     add_redact_phrase();
 }
 
@@ -98,23 +122,41 @@ static void log_redacted(void *arg)
 {
     (void)arg;
     static char buf[MAX_LINE];
-    hpq_log(level, "%s", hpq_redact(line, buf, sizeof buf));
+    hpq_log(level, "%s", hpq_log_shown(hpq_redact, line, buf, sizeof buf));
+}
+
+/* s[0..n) without the quotes and backslashes that the redactor writes around
+ * and inside the values it re-quotes; returns the new length. */
+static size_t unquoted(const char *s, size_t n, char *to)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '\'' && s[i] != '\\')
+            to[w++] = s[i];
+    return w;
 }
 
 static void check(const char *out, const char *how)
 {
+    static char out_u[2 * MAX_LINE], lit_u[sizeof literal], sec_u[MAX_LINE];
+    size_t out_len = strlen(out);
+    if (out_len && out[out_len - 1] == '\n')
+        out_len--; /* the line's end, which the logger writes: not the line's text */
+    size_t out_ul = unquoted(out, out_len < sizeof out_u ? out_len : sizeof out_u, out_u);
+    size_t lit_ul = unquoted(literal, literal_len, lit_u);
     for (unsigned k = 0; k < n_secrets; k++) {
         const char *s = secrets[k];
         size_t n = strlen(s);
         if (n < RUN)
             continue;
-        if (!memchr(s, '*', n) && strstr(out, s))
+        if (!memchr(s, '*', n) && memmem(out, out_len, s, n))
             hpq_fuzz_fail("secret %u ('%s') shows %s: %s", k, s, how, out);
-        for (size_t i = 0; n > RUN && i + RUN <= n; i++) {
-            const char *run = s + i;
-            if (memchr(run, '*', RUN) || memmem(literal, literal_len, run, RUN))
+        size_t un = unquoted(s, n < sizeof sec_u ? n : sizeof sec_u, sec_u);
+        for (size_t i = 0; un > RUN && i + RUN <= un; i++) {
+            const char *run = sec_u + i;
+            if (memchr(run, '*', RUN) || memmem(lit_u, lit_ul, run, RUN))
                 continue;
-            if (memmem(out, strlen(out), run, RUN))
+            if (memmem(out_u, out_ul, run, RUN))
                 hpq_fuzz_fail("'%.4s' of secret %u ('%s') shows %s: %s", run, k, s, how, out);
         }
     }

@@ -13,5 +13,7 @@ fuzz_smoke() { # TARGET WHAT
 
 t_fuzz_source() { fuzz_smoke source "the config-vars answer parser"; }
 t_fuzz_rewrite() { fuzz_smoke rewrite "program parameters × resolved URL, parsed back by libpq"; }
+t_fuzz_redact() { fuzz_smoke redact "any line × any set of secrets: no secret, no 4-character run of one"; }
+t_fuzz_config() { fuzz_smoke config "the configuration parser, a fake environment"; }
 
-tests t_fuzz_source t_fuzz_rewrite
+tests t_fuzz_source t_fuzz_rewrite t_fuzz_redact t_fuzz_config

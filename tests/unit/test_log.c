@@ -365,6 +365,33 @@ static void scrub_masks_overlapping_secrets_as_one_run(void **state)
     assert_string_equal(out, "[" MASK "] [" MASK "] [" MASK "]");
 }
 
+/* Found by fuzz_redact: a conninfo writes a password holding ' or \ escaped,
+ * which is not the registered text; the escaped form is masked too. */
+static void scrub_masks_a_secret_as_a_conninfo_escapes_it(void **state)
+{
+    (void)state;
+    hpq_log_secret("it's-a\\secret");
+    char out[128];
+    hpq_log_scrub("application_name='it\\'s-a\\\\secret' x", out, sizeof out);
+    assert_string_equal(out, "application_name='" MASK "' x");
+}
+
+/* Found by fuzz_redact: a URL in a conninfo value is masked up to its last
+ * '@', so a password holding '@' kept its tail (https, then the mask, then "@cdefgh")
+ * out of the scrubber's reach. hpq_log_shown scrubs before it redacts. */
+static void shown_masks_secrets_before_the_structure(void **state)
+{
+    (void)state;
+    hpq_log_secret("ab@cdefgh");
+    char shown[256];
+    const char *got = hpq_log_shown(hpq_redact, "application_name='https://ab@cdefgh.example' "
+                                    "dbname=d", shown, sizeof shown);
+    assert_string_equal(got, "application_name='https://" MASK ".example' dbname=d");
+    char plain[256];
+    assert_non_null(strstr(hpq_redact("application_name='https://ab@cdefgh.example'", plain,
+                                      sizeof plain), "cdefgh")); /* what structure alone leaves */
+}
+
 #define L(f) cmocka_unit_test_setup(f, level_warn)
 
 /* A source command's stderr is free text: its words are kept, its password
@@ -424,6 +451,8 @@ int main(void)
         L(log_keeps_errno),
         L(scrub_masks_secrets_in_any_text),
         L(scrub_masks_overlapping_secrets_as_one_run),
+        L(scrub_masks_a_secret_as_a_conninfo_escapes_it),
+        L(shown_masks_secrets_before_the_structure),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }
