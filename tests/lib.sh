@@ -144,13 +144,17 @@ known_secrets() {
 }
 
 # run CMD...: stdout to $OUT, stderr to $ERR, status in $RC. Stderr is also
-# kept in $WORK/all-logs, which the suite scans for secrets at the end.
+# kept in $WORK/all-logs and stdout (where the tests' programs print
+# PQerrorMessage) in $WORK/all-out, which the suite scans for secrets at the
+# end; `HPQ_SHOWS_SECRET=1 run ...` keeps out the stdout of a command that
+# prints a password on purpose (herokupq url --show-password).
 run() {
     "$@" >"$WORK/out" 2>"$WORK/err"
     RC=$?
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
     cat "$WORK/err" >>"$WORK/all-logs"
+    [ "${HPQ_SHOWS_SECRET:-0}" = 1 ] || cat "$WORK/out" >>"$WORK/all-out"
 }
 
 # shim [NAME=VALUE...] CMD...: CMD through the shim, configured for the local

@@ -52,18 +52,38 @@ run_unit() {
     done
 }
 
-# --- no secret in any log line -------------------------------------------------------------------
+# --- no secret in any log line, program output or file the shim wrote ----------------------------
+# What the shim writes is its cache (each test's under $WORK/cache.*): only an
+# entry (a 64-hex name, mode 0600) may hold a password, and no file the token.
+cache_files_leak() { # SECRET IS_TOKEN: prints each cache file that should not hold SECRET
+    local f
+    while IFS= read -r f; do
+        [ "$2" = 0 ] && [[ $(basename "$f") =~ ^[0-9a-f]{64}$ ]] &&
+            [ "$(stat -c %a "$f")" = 600 ] && continue
+        echo "$f"
+    done < <(grep -rlF -- "$1" "$WORK"/cache.* 2>/dev/null)
+}
+
 scan_for_secrets() {
-    local secret leaks="" lines n=0
+    local secret leaks="" lines outs n=0 files=0 is_token
     [ -s "$WORK/all-logs" ] || return 0
+    touch "$WORK/all-out"
+    local tokens=" $HPQ_TOKEN $HPQ_FORBIDDEN_TOKEN "
     while IFS= read -r secret; do
         [ -z "$secret" ] && continue
         n=$((n + 1))
-        grep -qF -- "$secret" "$WORK/all-logs" && leaks+=" ${secret:0:4}…"
+        is_token=0
+        [[ $tokens == *" $secret "* ]] && is_token=1
+        grep -qF -- "$secret" "$WORK/all-logs" && leaks+=" ${secret:0:4}… (stderr)"
+        grep -qF -- "$secret" "$WORK/all-out" && leaks+=" ${secret:0:4}… (stdout)"
+        [ -n "$(cache_files_leak "$secret" "$is_token")" ] && leaks+=" ${secret:0:4}… (a cache file)"
     done < <(known_secrets)
     lines=$(grep -c '^herokupq: ' "$WORK/all-logs")
-    if [ -z "$leaks" ] && [ "$n" -ge 3 ]; then pass "none of $n tokens and passwords in any of the $lines log lines of this run"
-    else fail "secrets in logs" "leaked:$leaks (checked $n secrets, $lines lines)"; fi
+    outs=$(wc -l <"$WORK/all-out")
+    files=$(find "$WORK" -path "$WORK/cache.*" -type f 2>/dev/null | wc -l)
+    if [ -z "$leaks" ] && [ "$n" -ge 3 ]; then
+        pass "none of $n tokens and passwords in any of the $lines log lines, the $outs lines programs printed, or the $files cache files but their 0600 entries"
+    else fail "secrets shown" "leaked:$leaks (checked $n secrets, $lines log lines, $outs output lines, $files cache files)"; fi
 }
 
 # The registered test named NAME (t_NAME or NAME), or nothing.

@@ -55,6 +55,7 @@ threads_during_rotation() { # order delay_ms max_requests
     RC=$?
     wait_rotation
     cat "$WORK/threads.err" >>"$WORK/all-logs"
+    cat "$WORK/threads.out" >>"$WORK/all-out"
     local ok n
     ok=$(grep -c '^ok user=app_user db=app_db ssl=t$' "$WORK/threads.out")
     n=$(api_count)

@@ -24,6 +24,7 @@ t_cache_processes_share_one_request() {
     wait "$p1"; rc1=$?
     wait "$p2"; rc2=$?
     cat "$WORK/p1.err" "$WORK/p2.err" >>"$WORK/all-logs"
+    cat "$WORK/p1.out" "$WORK/p2.out" >>"$WORK/all-out"
     api POST /fault/clear >/dev/null
     out1=$(cat "$WORK/p1.out"); out2=$(cat "$WORK/p2.out")
     local n
@@ -202,6 +203,7 @@ t_cache_rotation_fleet() {
         f=$(shim_failed_logins "$WORK/fleet.$i.err")
         per+=("$f"); shim_total=$((shim_total + f)); [ "$f" -gt "$worst" ] && worst=$f
         cat "$WORK/fleet.$i.err" >>"$WORK/all-logs"
+        cat "$WORK/fleet.$i.out" >>"$WORK/all-out"
     done
     n=$(($(api_count) - warm_requests))
     server=$(server_failed_logins "$from")

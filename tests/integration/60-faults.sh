@@ -522,6 +522,7 @@ t_fault_cycles() {
     took=$((($(ms_now) - t0) / 1000))
     RC=$(cat "$WORK/cycles.done") OUT=$(cat "$WORK/cycles.out") ERR=$(cat "$WORK/cycles.err")
     cat "$WORK/cycles.err" >>"$WORK/all-logs" # for the secrets scan, as run does
+    cat "$WORK/cycles.out" >>"$WORK/all-out"
     local verdict flat stopped
     verdict=$(cycles_verdict "$WORK/cycles.out")
     flat=$?

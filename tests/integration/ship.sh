@@ -56,7 +56,7 @@ t_cmd_url() {
     local pw; pw=$(current_password)
     run hpq "$HPQ_CMD" url -a "$HPQ_APP"
     local masked=$OUT
-    run hpq "$HPQ_CMD" url -a "$HPQ_APP" --show-password
+    HPQ_SHOWS_SECRET=1 run hpq "$HPQ_CMD" url -a "$HPQ_APP" --show-password
     if [ "$RC" = 0 ] && [[ $OUT == *":$pw@"* ]] && [[ $masked != *"$pw"* ]] && [[ $masked == *"://********@"* ]]; then
         pass "herokupq url masks the password; --show-password prints the current URL"
     else fail "herokupq url" "masked=$masked" "rc=$RC" "$ERR"; fi
