@@ -66,8 +66,8 @@ cache_files_leak() { # SECRET IS_TOKEN: prints each cache file that should not h
 
 scan_for_secrets() {
     local secret leaks="" lines outs n=0 files=0 is_token
-    [ -s "$WORK/all-logs" ] || return 0
-    touch "$WORK/all-out"
+    touch "$WORK/all-logs" "$WORK/all-out"
+    [ -s "$WORK/all-logs" ] || [ -s "$WORK/all-out" ] || compgen -G "$WORK/cache.*" >/dev/null || return 0
     local tokens=" $HPQ_TOKEN $HPQ_FORBIDDEN_TOKEN "
     while IFS= read -r secret; do
         [ -z "$secret" ] && continue
