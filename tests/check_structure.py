@@ -120,14 +120,17 @@ def check_lock_list():
     listed = re.findall(r"\{\s*(hpq_\w+),", m.group(1)) if m else []
     problems = []
     total = 0
-    for name in sorted(os.listdir(shim)):
-        if not name.endswith(".c") or name == "fork.c":
-            continue
+    files = sorted(n for n in os.listdir(shim) if n.endswith(".c") and n != "fork.c")
+    stems = [os.path.splitext(n)[0] for n in files]
+
+    def owner(entry):  # the file an entry names: hpq_source_file_lock is source_file.c's, not source.c's
+        return max((s for s in stems if entry.startswith(f"hpq_{s}_")), key=len, default=None)
+
+    for name, stem in zip(files, stems):
         text = open(os.path.join(shim, name), encoding="utf-8").read()
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         mutexes = len(re.findall(r"\bpthread_(?:mutex|rwlock|spinlock)_t\s+\w+", text))
-        stem = os.path.splitext(name)[0]
-        entries = [f for f in listed if f.startswith(f"hpq_{stem}_")]
+        entries = [f for f in listed if owner(f) == stem]
         total += mutexes
         if mutexes > len(entries):
             problems.append(f"shim/{name} defines {mutexes} global lock(s); shim/fork.c's "
