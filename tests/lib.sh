@@ -73,35 +73,29 @@ rotate() { # ORDER DELAY_MS: starts a rotation, prints the new URL
     api POST /rotate "{\"order\": \"$1\", \"delay_ms\": $2}" | json_field url
 }
 
-wait_rotation() {
+# poll_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most TENTHS times.
+poll_until() {
     local _
-    for _ in $(seq 1 100); do
-        api GET /rotate/status | grep -q '"done": true' && return 0
+    for _ in $(seq 1 "$1"); do
+        "${@:2}" && return 0
         sleep 0.1
     done
     return 1
 }
+
+rotation_says() { api GET /rotate/status | grep -q "\"$1\": true"; } # FIELD: is it true now?
+rotation_reached() { poll_until "$2" rotation_says "$1"; }              # FIELD TENTHS
+
+# Until the last rotation is done.
+wait_rotation() { rotation_reached done 100; }
 
 # Until the first half of a rotation (ORDER) is done: the password, or the var.
 wait_first_half() {
-    local field=db_updated _
-    [ "$1" = var-first ] && field=var_updated
-    for _ in $(seq 1 50); do
-        api GET /rotate/status | grep -q "\"$field\": true" && return 0
-        sleep 0.1
-    done
-    return 1
+    if [ "$1" = var-first ]; then rotation_reached var_updated 50; else rotation_reached db_updated 50; fi
 }
 
 # wait_for_line PATTERN FILE TENTHS: until a line of FILE matches (grep -E).
-wait_for_line() {
-    local _
-    for _ in $(seq 1 "$3"); do
-        grep -qE -- "$1" "$2" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_for_line() { poll_until "$3" grep -qsE -- "$1" "$2"; }
 
 # End every session of the app's role, as Heroku does when it rotates the
 # default credential. Prints how many.

@@ -45,7 +45,7 @@ threads_during_rotation() { # order delay_ms max_requests
     rm -f "$go"
     shim HEROKUPQ_LOG=warn "$CONNECT" -t 64 -w "$go" >"$WORK/threads.out" 2>"$WORK/threads.err" &
     local pid=$!
-    for _ in $(seq 1 100); do grep -q '^warm' "$WORK/threads.out" && break; sleep 0.1; done
+    wait_for_line '^warm' "$WORK/threads.out" 100
     api_reset
     rotate "$1" "$2" >/dev/null
     # The password has changed before the threads start: they must retry.
