@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "config.h"
 
 /* The environment the next parse sees: "NAME=value" entries, NULL-ended. */
@@ -41,40 +42,29 @@ static int release(void **state)
 
 /* ---- enabled ----------------------------------------------------------- */
 
-static void no_heroku_app_means_disabled(void **state)
+/* Whether the shim is on: HEROKU_APP set and non-empty, HEROKUPQ_DISABLE unset or 0. */
+static void enabled_exactly_when_the_app_is_named_and_not_disabled(void **state)
 {
     (void)state;
-    parse_env(ENV("HEROKU_API_KEY=tok", "HEROKUPQ_LOG=off"));
-    assert_false(cfg.enabled);
-}
-
-static void empty_heroku_app_means_disabled(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=", "HEROKUPQ_LOG=off"));
-    assert_false(cfg.enabled);
-}
-
-static void heroku_app_set_means_enabled(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=my-app"));
-    assert_true(cfg.enabled);
-    assert_string_equal(cfg.app, "my-app");
-}
-
-static void disable_flag_turns_it_off(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_DISABLE=1"));
-    assert_false(cfg.enabled);
-}
-
-static void disable_flag_zero_keeps_it_on(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_DISABLE=0"));
-    assert_true(cfg.enabled);
+    static const struct {
+        const char *app, *disable;
+        bool enabled;
+    } cases[] = {
+        {NULL, NULL, false},     {"HEROKU_APP=", NULL, false},
+        {"HEROKU_APP=my-app", NULL, true}, {"HEROKU_APP=my-app", "HEROKUPQ_DISABLE=1", false},
+        {"HEROKU_APP=my-app", "HEROKUPQ_DISABLE=0", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const env[] = {"HEROKUPQ_LOG=off", "HEROKU_API_KEY=tok",
+                                   cases[i].app ? cases[i].app : "UNRELATED=1",
+                                   cases[i].disable ? cases[i].disable : "UNRELATED=2", NULL};
+        parse_env(env);
+        if (cfg.enabled != cases[i].enabled)
+            fail_msg("case %zu (%s, %s): enabled is %d", i, env[2], env[3], cfg.enabled);
+        if (cfg.enabled)
+            assert_string_equal(cfg.app, "my-app");
+        hpq_config_release(&cfg);
+    }
 }
 
 /* ---- defaults and values ---------------------------------------------- */
@@ -113,25 +103,27 @@ static void values_are_read_from_the_environment(void **state)
     assert_true(cfg.strict);
 }
 
-static void heroku_host_bare_domain_means_its_api_over_https(void **state)
+/* HEROKU_HOST: a bare domain means its api. host over HTTPS; a URL is kept,
+ * without a trailing slash. */
+static void heroku_host_gives_the_api_url(void **state)
 {
     (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=example-domain.com"));
-    assert_string_equal(cfg.api_url, "https://api.example-domain.com");
-}
-
-static void heroku_host_url_loses_its_trailing_slash(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=https://127.0.0.1:5000/"));
-    assert_string_equal(cfg.api_url, "https://127.0.0.1:5000");
-}
-
-static void heroku_host_http_url_is_kept(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=http://localhost:8080"));
-    assert_string_equal(cfg.api_url, "http://localhost:8080");
+    static const struct {
+        const char *host, *api;
+    } cases[] = {
+        {"example-domain.com", "https://api.example-domain.com"},
+        {"https://127.0.0.1:5000/", "https://127.0.0.1:5000"},
+        {"http://localhost:8080", "http://localhost:8080"},
+        {"https://api.heroku.com/x@y", "https://api.heroku.com/x@y"}, /* '@' after the path */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char host[128];
+        snprintf(host, sizeof host, "HEROKU_HOST=%s", cases[i].host);
+        parse_env(ENV("HEROKU_APP=my-app", host));
+        if (!cfg.api_url || strcmp(cfg.api_url, cases[i].api) != 0)
+            fail_msg("%s gave %s, want %s", host, cfg.api_url ? cfg.api_url : "(none)", cases[i].api);
+        hpq_config_release(&cfg);
+    }
 }
 
 /* Defect 5: HEROKU_HOST=https://user:pass@host was printed as it is. Refused:
@@ -139,30 +131,13 @@ static void heroku_host_http_url_is_kept(void **state)
 static void heroku_host_with_userinfo_is_refused_without_showing_it(void **state)
 {
     (void)state;
-    FILE *tmp = tmpfile();
-    assert_non_null(tmp);
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO);
-    dup2(fileno(tmp), STDERR_FILENO);
+    capture_start();
     parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=https://me:hostpass-123@api.heroku.com"));
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    char out[1024] = "";
-    rewind(tmp);
-    size_t n = fread(out, 1, sizeof out - 1, tmp);
-    out[n] = '\0';
-    fclose(tmp);
+    const char *out = capture_end();
     assert_null(cfg.api_url);
     assert_null(strstr(out, "hostpass-123"));
     assert_null(strstr(out, "me:"));
     assert_non_null(strstr(out, "HEROKU_HOST=https://********@api.heroku.com"));
-}
-
-static void heroku_host_with_at_after_the_path_is_kept(void **state)
-{
-    (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKU_HOST=https://api.heroku.com/x@y"));
-    assert_string_equal(cfg.api_url, "https://api.heroku.com/x@y");
 }
 
 /* Found by fuzz_config: a value set to the token by mistake was echoed in its
@@ -170,20 +145,10 @@ static void heroku_host_with_at_after_the_path_is_kept(void **state)
 static void token_is_never_echoed_by_a_config_warning(void **state)
 {
     (void)state;
-    FILE *tmp = tmpfile();
-    assert_non_null(tmp);
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO);
-    dup2(fileno(tmp), STDERR_FILENO);
+    capture_start();
     parse_env(ENV("HEROKUPQ_LOG=HRKU-echoed-token-1234", "HEROKU_APP=my-app",
                   "HEROKUPQ_TTL=HRKU-echoed-token-1234", "HEROKU_API_KEY=HRKU-echoed-token-1234"));
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    char out[1024] = "";
-    rewind(tmp);
-    size_t n = fread(out, 1, sizeof out - 1, tmp);
-    out[n] = '\0';
-    fclose(tmp);
+    const char *out = capture_end();
     assert_null(strstr(out, "echoed-token"));
     assert_non_null(strstr(out, "HEROKUPQ_TTL=********"));
 }
@@ -199,42 +164,18 @@ static void parsing_leaves_errno_alone(void **state)
     assert_int_equal(cfg.ttl_s, 60);
 }
 
-static void empty_number_is_rejected(void **state)
+/* A number is taken only whole and in range; anything else is the default. */
+static void a_number_not_whole_or_out_of_range_is_the_default(void **state)
 {
     (void)state;
-    parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_TTL= "));
-    assert_int_equal(cfg.ttl_s, 3600);
-}
-
-static void assert_ttl_default_for(const char *setting)
-{
-    const char *const env[] = {"HEROKU_APP=my-app", "HEROKUPQ_LOG=off", setting, NULL};
-    parse_env(env);
-    assert_int_equal(cfg.ttl_s, 3600);
-}
-
-static void ttl_not_a_number_uses_default(void **state)
-{
-    (void)state;
-    assert_ttl_default_for("HEROKUPQ_TTL=abc");
-}
-
-static void ttl_negative_uses_default(void **state)
-{
-    (void)state;
-    assert_ttl_default_for("HEROKUPQ_TTL=-5");
-}
-
-static void ttl_too_large_uses_default(void **state)
-{
-    (void)state;
-    assert_ttl_default_for("HEROKUPQ_TTL=99999999999");
-}
-
-static void ttl_with_trailing_junk_uses_default(void **state)
-{
-    (void)state;
-    assert_ttl_default_for("HEROKUPQ_TTL=60s");
+    static const char *const settings[] = {"HEROKUPQ_TTL= ", "HEROKUPQ_TTL=abc", "HEROKUPQ_TTL=-5",
+                                           "HEROKUPQ_TTL=99999999999", "HEROKUPQ_TTL=60s"};
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        parse_env(ENV("HEROKU_APP=my-app", "HEROKUPQ_LOG=off", settings[i]));
+        if (cfg.ttl_s != 3600)
+            fail_msg("%s gave a TTL of %ld s, not the default 3600", settings[i], (long)cfg.ttl_s);
+        hpq_config_release(&cfg);
+    }
 }
 
 /* ---- targets ----------------------------------------------------------- */
@@ -393,24 +334,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(heroku_host_with_userinfo_is_refused_without_showing_it),
-        T(heroku_host_with_at_after_the_path_is_kept),
         T(parsing_leaves_errno_alone),
         T(token_is_never_echoed_by_a_config_warning),
-        T(empty_number_is_rejected),
-        T(no_heroku_app_means_disabled),
-        T(empty_heroku_app_means_disabled),
-        T(heroku_app_set_means_enabled),
-        T(disable_flag_turns_it_off),
-        T(disable_flag_zero_keeps_it_on),
+        T(enabled_exactly_when_the_app_is_named_and_not_disabled),
         T(defaults_when_only_the_app_is_set),
         T(values_are_read_from_the_environment),
-        T(heroku_host_bare_domain_means_its_api_over_https),
-        T(heroku_host_url_loses_its_trailing_slash),
-        T(heroku_host_http_url_is_kept),
-        T(ttl_not_a_number_uses_default),
-        T(ttl_negative_uses_default),
-        T(ttl_too_large_uses_default),
-        T(ttl_with_trailing_junk_uses_default),
+        T(heroku_host_gives_the_api_url),
+        T(a_number_not_whole_or_out_of_range_is_the_default),
         T(target_list_is_trimmed_and_skips_empty_entries),
         T(target_all_means_every_host),
         T(targets_host_matches_listed_hosts_only),
