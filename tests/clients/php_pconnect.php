@@ -12,27 +12,10 @@
 //   ok user=<current_user> db=<current_database> ssl=<t|f>   every round worked
 //   error <failed> of <rounds> rounds failed: <last message>  (and exits 1)
 
-const WHOAMI = "SELECT current_user, current_database(), ssl "
-    . "FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+require __DIR__ . '/whoami.php';
 
-function one_line($text)
-{
-    $line = trim(preg_replace('/\s+/', ' ', (string) $text));
-    return $line === '' ? '(no message)' : $line;
-}
-
-function flag($value)
-{
-    return in_array(strtolower((string) $value), ['t', 'true', '1', 'on', 'yes'], true) ? 't' : 'f';
-}
-
-ini_set('display_errors', '0');
-ini_set('log_errors', '0');
 $warnings = [];
-set_error_handler(function ($errno, $errstr) use (&$warnings) {
-    $warnings[] = $errstr;
-    return true;
-});
+collect_warnings($warnings);
 
 // One round: the persistent link and a query; [row, null] or [null, why].
 function round_trip($dsn, &$warnings)

@@ -10,19 +10,7 @@
 // collected by an error handler (nothing is displayed) and the last one, or
 // pg_last_error() once there is a connection, makes the error line.
 
-const WHOAMI = "SELECT current_user, current_database(), ssl "
-    . "FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
-
-function one_line($text)
-{
-    $line = trim(preg_replace('/\s+/', ' ', (string) $text));
-    return $line === '' ? '(no message)' : $line;
-}
-
-function flag($value)
-{
-    return in_array(strtolower((string) $value), ['t', 'true', '1', 'on', 'yes'], true) ? 't' : 'f';
-}
+require __DIR__ . '/whoami.php';
 
 function fail($message)
 {
@@ -30,13 +18,8 @@ function fail($message)
     exit(1);
 }
 
-ini_set('display_errors', '0');
-ini_set('log_errors', '0');
 $warnings = [];
-set_error_handler(function ($errno, $errstr) use (&$warnings) {
-    $warnings[] = $errstr;
-    return true;
-});
+collect_warnings($warnings);
 $last_warning = function ($default) use (&$warnings) {
     return $warnings ? end($warnings) : $default;
 };

@@ -10,24 +10,9 @@
 #   ok user=<current_user> db=<current_database> ssl=<t|f>
 #   error <message on one line>        (and exits 1)
 
-WHOAMI = "SELECT current_user, current_database(), ssl " \
-         "FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+require_relative "whoami"
 
-def one_line(text)
-  line = text.to_s.split.join(" ")
-  line.empty? ? "(no message)" : line
-end
-
-def flag(value)
-  %w[t true 1 on yes].include?(value.to_s.downcase) ? "t" : "f"
-end
-
-begin
-  require "pg"
-rescue LoadError => e
-  puts "error ruby-pg is not installed (Debian package ruby-pg): #{one_line(e.message)}"
-  exit 1
-end
+require_pg
 
 dsn, go = ARGV
 begin
