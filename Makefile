@@ -5,14 +5,15 @@ CFLAGS  ?= -O2 -g
 BUILD   := build
 LIB     := $(BUILD)/libherokupq.so
 
-PKGS    := libpq libcurl libcjson
+PKGS    := libpq libcurl libcjson libcrypto
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Messages are cut to fit their buffers on purpose: no truncation warnings.
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
 HPQ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(DEPS_CFLAGS)
 
-# No -lpq (the shim binds to the program's own libpq) and no -lcurl (loaded
-# on first use): only cJSON is linked. -z defs proves nothing else is needed.
+# No -lpq (the shim binds to the program's own libpq), no -lcurl and no
+# -lcrypto (both loaded on first use; libcrypto's headers give the types):
+# only cJSON is linked. -z defs proves nothing else is needed.
 SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ldl -lpthread
 SHIM_SRC  := $(wildcard shim/*.c)
 SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
@@ -110,7 +111,7 @@ UNIT_SHIM := $(filter-out $(BUILD)/shim/entry.o,$(SHIM_OBJ))
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SHIM) $(wildcard shim/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -Ishim $< $(UNIT_SHIM) -o $@ \
-	    $(shell pkg-config --libs libpq cmocka) $(SHIM_LIBS)
+	    $(shell pkg-config --libs libpq cmocka libcrypto) $(SHIM_LIBS)
 
 # The tests' own libpq programs (linked normally, as any program is).
 PROG_SRC := $(wildcard tests/progs/*.c)

@@ -12,6 +12,7 @@ PACKAGES=(
     libpq-dev                      # libpq's headers (the shim never links libpq)
     libcurl4-openssl-dev           # libcurl's headers; libcurl4 is loaded at run time
     libcjson-dev                   # cJSON
+    libssl-dev                     # libcrypto's headers (SHA-256); libcrypto is loaded at run time
     postgresql                     # the local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
     dpkg-dev                       # make deb: dpkg-shlibdeps (dpkg-deb is in dpkg)

@@ -77,11 +77,10 @@ void hpq_filecache_name(const char *api_url, const char *app, const char *var, c
     int n = asprintf(&key, "%s\n%s\n%s\n%s%s", api_url ? api_url : "", app ? app : "",
                      var ? var : "", token ? "token:" : "netrc:",
                      token ? token : netrc ? netrc : "~/.netrc");
-    if (n < 0) {
-        snprintf(out, HPQ_SHA256_HEX, "%s", ""); /* no name: the caller keeps no file */
+    out[0] = '\0'; /* no name: the caller keeps no file */
+    if (n < 0)
         return;
-    }
-    hpq_sha256_hex(key, (size_t)n, out);
+    hpq_sha256_hex(key, (size_t)n, out); /* "" when libcrypto fails (logged once) */
     explicit_bzero(key, (size_t)n); /* it holds the token */
     free(key);
 }

@@ -53,7 +53,9 @@ struct hpq_file_id {
 /* Create (0700) and open the directory; -1 if it cannot be used (one log line). */
 int hpq_filecache_open_dir(const char *path);
 
-/* The entry's file name: hex SHA-256 of its key. token may be NULL (netrc). */
+/* The entry's file name: hex SHA-256 of its key. token may be NULL (netrc).
+ * "" when there is none (out of memory, libcrypto failing: sha256.h): the
+ * entry is then kept in the process only. */
 void hpq_filecache_name(const char *api_url, const char *app, const char *var, const char *token,
                         const char *netrc, char out[HPQ_SHA256_HEX]);
 

@@ -161,6 +161,12 @@ run() {
 # Tests of the shared cache (tests/integration/cache.sh) pass one directory
 # to several calls: `shim HEROKUPQ_CACHE_DIR="$dir" ...`.
 HPQ_CACHE_SERIAL=0
+# The file name of the local Heroku's DATABASE_URL entry in a shared cache: the
+# SHA-256 of API, app, var and token (shim/filecache.h), computed by coreutils.
+cache_entry_name() {
+    printf '%s\n%s\n%s\ntoken:%s' "${HPQ_API_URL%/}" "$HPQ_APP" DATABASE_URL "$HPQ_TOKEN" |
+        sha256sum | cut -c1-64
+}
 fresh_cache_dir() {
     HPQ_CACHE_SERIAL=$((HPQ_CACHE_SERIAL + 1))
     echo "$WORK/cache.$BASHPID.$HPQ_CACHE_SERIAL"

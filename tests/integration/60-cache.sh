@@ -29,9 +29,11 @@ t_cache_processes_share_one_request() {
     out1=$(cat "$WORK/p1.out"); out2=$(cat "$WORK/p2.out")
     local n
     n=$(api_count)
-    if [ "$rc1" = 0 ] && [ "$rc2" = 0 ] && [ "$out1" = "$OK_LINE" ] && [ "$out2" = "$OK_LINE" ] && [ "$n" = 1 ]; then
-        pass "two processes started together on a cold shared cache: both connect, 1 API request"
-    else fail "two processes, one request" "rc=$rc1/$rc2 out=$out1 / $out2 api_requests=$n" "$(cat "$WORK/p1.err" "$WORK/p2.err" | tail -5)"; fi
+    local record; record=$(cache_record "$dir")
+    if [ "$rc1" = 0 ] && [ "$rc2" = 0 ] && [ "$out1" = "$OK_LINE" ] && [ "$out2" = "$OK_LINE" ] && [ "$n" = 1 ] &&
+        [ "$(basename "$record")" = "$(cache_entry_name)" ]; then
+        pass "two processes started together on a cold shared cache: both connect, 1 API request; the record is named by the SHA-256 of API, app, var and token (as sha256sum computes it)"
+    else fail "two processes, one request" "rc=$rc1/$rc2 out=$out1 / $out2 api_requests=$n record=$record" "$(cat "$WORK/p1.err" "$WORK/p2.err" | tail -5)"; fi
     # psql's shell escape runs in a child of psql: its parent's maps are psql's.
     run shim HEROKUPQ_CACHE_DIR="$dir" "${PSQL[@]}" -c "$WHOAMI" -c '\! grep -c libcurl /proc/$PPID/maps || true'
     n=$(api_count)

@@ -226,8 +226,8 @@ t_debian_package() {
     [ -n "$deb" ] || { fail "make deb" "rc=$RC" "$ERR"; return; }
     local depends
     depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | sort | tr '\n' ' ')
-    if [ "$depends" = "ca-certificates libc6 libcjson1 libcurl4 libpq5 " ]; then
-        pass "make deb: Depends names libc6, libcjson1, libpq5 (dpkg-shlibdeps), libcurl4 (dlopen'd) and ca-certificates, nothing more"
+    if [ "$depends" = "ca-certificates libc6 libcjson1 libcurl4 libpq5 libssl3 " ]; then
+        pass "make deb: Depends names libc6, libcjson1, libpq5 (dpkg-shlibdeps), libcurl4 and libssl3 (dlopen'd) and ca-certificates, nothing more"
     else fail "the package's Depends" "$(dpkg-deb -f "$deb" Depends)"; fi
 
     run dpkg_retry dpkg -i "$deb"
@@ -281,6 +281,11 @@ t_minimal_root() {
     if [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && grep -q 'connections go to' <<<"$ERR"; then
         pass "minimal root (minbase + the .deb, no recommends): psql connects over SSL through the shim"
     else fail "psql in the minimal root" "rc=$RC out=$OUT" "$ERR"; fi
+    # The shared cache's default directory (no XDG_RUNTIME_DIR): libcrypto, loaded by the
+    # shim on first use, named the entry as everywhere else.
+    if [ -f "$MINROOT/tmp/herokupq-0/$(cache_entry_name)" ] && ! grep -q 'no SHA-256' <<<"$ERR"; then
+        pass "minimal root: the shared cache's record is in /tmp/herokupq-0, named by the SHA-256 of its key"
+    else fail "the shared cache in the minimal root" "files: $(ls "$MINROOT/tmp/herokupq-0" 2>&1)" "$ERR"; fi
 
     start_rotation db-first 3000
     wait_first_half db-first

@@ -1,5 +1,6 @@
 /* test_filecache.c — the cross-process cache's files (shim/filecache.c) and
- * the SHA-256 that names them (shim/sha256.c), in a temporary directory. */
+ * the SHA-256 that names them (shim/sha256.c: libcrypto's), in a temporary
+ * directory. When libcrypto fails: test_sha256.c. */
 #include "unit.h"
 
 #include <errno.h>
@@ -48,21 +49,37 @@ static char *path_of(const char *name)
     return p;
 }
 
+/* FIPS 180-2's examples (appendix B: "abc", the two-block message) and the
+ * empty string, through the shim's own function. */
 static void sha256_known_answers(void **state)
 {
     (void)state;
     char hex[HPQ_SHA256_HEX];
-    hpq_sha256_hex("", 0, hex);
+    assert_true(hpq_sha256_hex("", 0, hex));
     assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    hpq_sha256_hex("abc", 3, hex);
+    assert_true(hpq_sha256_hex("abc", 3, hex));
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"; /* 56: two blocks */
-    hpq_sha256_hex(two, strlen(two), hex);
+    assert_true(hpq_sha256_hex(two, strlen(two), hex));
     assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    char million[1000];
-    memset(million, 'a', sizeof million);
-    hpq_sha256_hex(million, sizeof million, hex);
+    char thousand[1000];
+    memset(thousand, 'a', sizeof thousand);
+    assert_true(hpq_sha256_hex(thousand, sizeof thousand, hex));
     assert_string_equal(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+/* The names of the files are those every earlier release wrote (a process of
+ * the old and one of the new version share entries): the digest of the key's
+ * exact bytes, as `printf 'https://api.heroku.com\napp\nDATABASE_URL\ntoken:tok-1' |
+ * sha256sum` prints it. */
+static void names_are_unchanged(void **state)
+{
+    (void)state;
+    char a[HPQ_SHA256_HEX], b[HPQ_SHA256_HEX];
+    hpq_filecache_name("https://api.heroku.com", "app", "DATABASE_URL", "tok-1", NULL, a);
+    assert_string_equal(a, "213a2cda8becaa934303241e43a5d5328552534d5767ae1402875c2934a231ee");
+    hpq_filecache_name("https://api.heroku.com", "app", "DATABASE_URL", NULL, NULL, b);
+    assert_string_equal(b, "423d3dd4b23e8c2053d28f2a07191de1edda7634ced208601fa939d0e10f1693");
 }
 
 static void name_is_a_hash_of_the_whole_key_without_the_token(void **state)
@@ -247,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sha256_known_answers),
+        cmocka_unit_test(names_are_unchanged),
         cmocka_unit_test(name_is_a_hash_of_the_whole_key_without_the_token),
         T(record_round_trip_0600),
         T(missing_or_foreign_record_is_none),
