@@ -58,7 +58,8 @@ static void load(void)
     /* RTLD_LOCAL: nothing of it becomes visible to the program that was not. */
     void *h = hpq_real_dlopen()(HPQ_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        say_unavailable(dlerror());
+        const char *why = dlerror();
+        say_unavailable(why ? why : "not found");
         return;
     }
     if (!bind_all(h)) {
