@@ -145,7 +145,8 @@ def bench_warm(n, cg_n, out):
             f.write(f"{(i + 1) / n:.5f} {b:.3f} {s:.3f}\n")
     res = {"n": n}
     for name in sides:
-        res[name] = {"median_ms": statistics.median(times[name]), "p99_ms": pct(times[name], 99)}
+        res[name] = {"median_ms": statistics.median(times[name]), "p99_ms": pct(times[name], 99),
+                     "q1_ms": pct(times[name], 25), "q3_ms": pct(times[name], 75)}
     res["median_ratio"] = res["shim"]["median_ms"] / res["bare"]["median_ms"]
     pair = [s_ / b for s_, b in zip(times["shim"], times["bare"])]
     res["pair_ratio"] = {"median": statistics.median(pair), "q1": pct(pair, 25),
@@ -168,13 +169,36 @@ def callgrind_ir(env, n, out, name):
     raise RuntimeError(f"no totals in {path}")
 
 
+# A function's inclusive cost in `callgrind_annotate --inclusive=yes`: "Ir (pct)  file:fn [object]".
+INCLUSIVE_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:(\w+) \[(.+)\]$")
+
+
+def shim_own_ir(path):
+    """The shim's own instructions in a callgrind file: for each libpq name the shim
+    exports (its PQ* functions), its inclusive cost minus that of the libpq function of
+    the same name it wraps. What libpq does is the same with or without the shim and
+    cancels out; what is left is the shim's work (libpq calls made for it included)."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", path],
+                          capture_output=True, text=True, check=True).stdout
+    shim, libpq = {}, {}
+    for line in text.splitlines():
+        m = INCLUSIVE_LINE.match(line)
+        if m and m.group(2).startswith("PQ"):
+            obj = os.path.basename(m.group(3))
+            side = shim if obj == os.path.basename(SHIM) else libpq if "libpq" in obj else None
+            if side is not None:
+                side[m.group(2)] = int(m.group(1).replace(",", ""))
+    return sum(cost - libpq.get(name, 0) for name, cost in shim.items())
+
+
 def callgrind_added(n, out):
     if not shutil.which("valgrind"):
         return None
     bare = callgrind_ir(clean_env(), n, out, "bare")
     shim = callgrind_ir(shim_env(), n, out, "shim")
+    own = shim_own_ir(os.path.join(out, "callgrind.shim"))
     return {"n": n, "bare_per_conn": bare / n, "shim_per_conn": shim / n,
-            "added_per_conn": (shim - bare) / n}
+            "added_per_conn": (shim - bare) / n, "shim_own_per_conn": own / n}
 
 
 # ---------------------------------------------------------------- cold process
@@ -304,8 +328,10 @@ def bench_cold(rounds, work, out):
         # added time: the median of the differences with bare psql in the same round,
         # and their quartiles (the noise of this machine)
         diffs = [r[0] - b[0] for r, b in zip(runs, bare)]
+        walls = [r[0] for r in runs]
         res["variants"][name] = {
-            "median_ms": ms, "added_ms": statistics.median(diffs),
+            "median_ms": ms, "q1_ms": pct(walls, 25), "q3_ms": pct(walls, 75),
+            "added_ms": statistics.median(diffs),
             "added_q1_ms": pct(diffs, 25), "added_q3_ms": pct(diffs, 75), "rss_kib": rss,
             "added_rss_kib": rss - bare_rss, "ok": sum(r[2] for r in runs), "runs": len(runs),
             "requests_per_run": requests[name] / len(runs),

@@ -52,6 +52,14 @@ run_unit() {
     done
 }
 
+# --- the benchmark's verdicts (bench/report.py's doctests on made-up results; under a second) ---
+check_bench_report() {
+    run python3 "$ROOT/bench/report.py" --self-test
+    if [ "$RC" = 0 ] && grep -q 'checks passed' <<<"$OUT"; then
+        pass "bench/report.py: a target comparing two timed sides whose quartiles overlap is 'not resolved' ($OUT)"
+    else fail "bench/report.py --self-test" "rc=$RC $OUT" "$ERR"; fi
+}
+
 # --- no secret in any log line, program output or file the shim wrote ----------------------------
 # What the shim writes is its cache (each test's under $WORK/cache.*): only an
 # entry (a 64-hex name, mode 0600) may hold a password, and no file the token.
@@ -105,6 +113,7 @@ main() {
     done
     if [ ${#selected[@]} = 0 ]; then
         run_unit
+        check_bench_report
         selected=("${REGISTERED[@]}")
     fi
     hpq_env_up "$ENVDIR" || { fail "test environment" "scripts/testenv.sh up failed"; exit 1; }
