@@ -369,10 +369,12 @@ t_source_exec() {
     else fail "exec source" "rc=$RC out=$OUT" "$ERR"; fi
 
     # A command that hangs, and one it started, are killed at the timeout: one line.
-    run shim_source "exec:sh -c 'sleep 31.4159 & sleep 31.4158; wait'" env HEROKUPQ_API_TIMEOUT_MS=500 \
+    # Durations this run alone uses: another run's sleeps are not this one's leftovers.
+    local tag=$$$RANDOM
+    run shim_source "exec:sh -c 'sleep 31.1$tag & sleep 31.2$tag; wait'" env HEROKUPQ_API_TIMEOUT_MS=500 \
         "$CONNECT" "$(stale_url)"
     local left lines
-    left=$(grep -la 'sleep.31\.415' /proc/[0-9]*/cmdline 2>/dev/null || true)
+    left=$(grep -laE "sleep.31\.[12]$tag" /proc/[0-9]*/cmdline 2>/dev/null || true)
     lines=$(grep -c 'did not finish within 500 ms (HEROKUPQ_API_TIMEOUT_MS); killed' <<<"$ERR")
     if [ "$RC" != 0 ] && [ "$lines" = 1 ] && [ -z "$left" ] && grep -q '^error .*herokupq: the command sh' <<<"$OUT"; then
         pass "exec: a command that hangs is killed at its timeout with what it started, reported in one line; the connection fails (strict)"
