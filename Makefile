@@ -98,10 +98,15 @@ deb: $(DEB)
 $(DEB): $(LIB) $(CMD) $(wildcard shim/man/*) $(wildcard scripts/debian/*) LICENSE
 	scripts/debian/build-deb.sh $(VERSION) $@
 
-# Proof that an error under the ASan library fails the program (tests/integration/70-sanitizers.sh).
+# Proof that an error under the ASan library, or under memcheck, fails the program
+# (tests/integration/70-sanitizers.sh): the same probe with ASan and without.
 $(BUILD)/asan/libprobe.so: tests/sanitizers/probe.c Makefile
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(ASAN_FLAGS) -std=gnu11 $(WARN) -shared -fPIC $< -o $@
+
+$(BUILD)/sanitizers/libprobe.so: tests/sanitizers/probe.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -std=gnu11 $(WARN) -shared -fPIC $< -o $@ -lpthread
 
 # Unit tests link the pure parts against the system libpq and cmocka.
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -120,6 +125,18 @@ PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
 $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ \
+	    $(shell pkg-config --libs libpq) -ldl -lpthread
+
+# The same programs built with ASan and UBSan, for the suite's run against the ASan library
+# (tests/integration/70-sanitizers.sh): an executable linked with -fsanitize=address has
+# libasan as its first dependency, so ASan's malloc is the whole process's, the shim's
+# included: heap blocks get red zones and LeakSanitizer sees every allocation.
+ASAN_PROGS    := hpq_connect reset_client fork_client two_databases conninfo_reconnect cycles errno_client
+ASAN_PROG_BIN := $(ASAN_PROGS:%=$(BUILD)/asan/progs/%)
+
+$(BUILD)/asan/progs/%: tests/progs/%.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(ASAN_FLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $< -o $@ \
 	    $(shell pkg-config --libs libpq) -ldl -lpthread
 
 # dlopen_client finds libpq only through dlopen: it must not link it.
@@ -174,7 +191,7 @@ test:
 	$(MAKE) --no-print-directory test-build
 	tests/run.sh
 
-test-build: $(LIB) $(ASAN_LIB) $(BUILD)/asan/libprobe.so $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN) $(CMD)
+test-build: $(LIB) $(ASAN_LIB) $(BUILD)/asan/libprobe.so $(BUILD)/sanitizers/libprobe.so $(ASAN_PROG_BIN) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN) $(CMD)
 	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls
 
 demo:

@@ -15,7 +15,10 @@
 HPQ_LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=${ROOT:-$HPQ_LIB_ROOT}
 SHIM=${SHIM:-$ROOT/build/libherokupq.so}
-CONNECT=$ROOT/build/progs/hpq_connect
+# The tests' own C programs; the sanitizer run points PROGS at their ASan build
+# (build/asan/progs, see tests/integration/70-sanitizers.sh).
+PROGS=${PROGS:-$ROOT/build/progs}
+CONNECT=$PROGS/hpq_connect
 PSQL=(psql -X -q -A -t -v ON_ERROR_STOP=1)
 WHOAMI="SELECT current_user, current_database(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 OK_LINE="ok user=app_user db=app_db ssl=t"

@@ -62,7 +62,9 @@ t_url_files_not_read() {
     serve_url "$(good_url)?sslrootcert=$WORK/probe-root.crt&sslcert=$WORK/probe-client.crt&sslkey=$WORK/probe-client.key&sslcrl=$WORK/probe-crl&passfile=$WORK/probe-pgpass&service=probe_service&sslmode=verify-ca"
     if command -v strace >/dev/null; then
         # The program's own root certificate (PGSSLROOTCERT) serves the URL's verify-ca.
+        # LeakSanitizer cannot run in a traced process (the sanitizer run's ASan programs).
         run shim PGSERVICEFILE="$WORK/probe-service.conf" PGSSLROOTCERT="$HPQ_CAFILE" HEROKUPQ_LOG=warn \
+            ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
             strace -f -qq -e trace=%file -o "$WORK/strace.out" "$CONNECT" "$(stale_url)"
         local opened
         # libpq opens PGSERVICEFILE only for a named service: the config var's.
@@ -246,7 +248,7 @@ t_netrc_readable_by_others() {
 
 # --- defect 7: errno; no signal handlers ------------------------------------------------------------
 t_errno_and_signals() {
-    run shim HEROKUPQ_TTL=3600 HEROKUPQ_RETRY_MS=5000 "$ROOT/build/progs/errno_client" "$(stale_url)"
+    run shim HEROKUPQ_TTL=3600 HEROKUPQ_RETRY_MS=5000 "$PROGS/errno_client" "$(stale_url)"
     if [ "$RC" = 0 ] && [ "$(grep -c '^ok ' <<<"$OUT")" = 8 ]; then
         pass "errno is the program's across PQconnectdb (reading the configuration), PQping, PQconnectStart/Poll, PQfinish; no signal handler installed"
     else fail "errno and signal handlers" "rc=$RC" "$OUT" "$ERR"; fi

@@ -4,7 +4,7 @@
 # changed; otherwise they fail as libpq reports it and the next connection
 # gets the new URL.
 
-RESET_CLIENT=$ROOT/build/progs/reset_client
+RESET_CLIENT=$PROGS/reset_client
 
 current_url() { api GET /config-vars | json_field DATABASE_URL; }
 

@@ -3,7 +3,7 @@
 # targets too (reconnecting from PQconninfo), and a database the program
 # names explicitly is the one it gets, with a warning.
 
-RECONNECT=$ROOT/build/progs/conninfo_reconnect
+RECONNECT=$PROGS/conninfo_reconnect
 
 # HEROKUPQ_TARGET=heroku: connect to the placeholder, the credentials rotate,
 # then reconnect with what PQconninfo reports (the real host, no password).
@@ -66,7 +66,7 @@ t_two_databases() {
       api POST /rotate "{\"order\": \"db-first\", \"delay_ms\": 2000, \"var\": \"$YELLOW\"}" >/dev/null
       wait_first_half db-first; touch "$WORK/go.two" ) &
     run shim HEROKUPQ_LOG=info HEROKUPQ_TARGET="heroku=DATABASE_URL,followers=$YELLOW" \
-        "$ROOT/build/progs/two_databases" "$WORK/go.two" "postgres://heroku/" "postgres://followers/"
+        "$PROGS/two_databases" "$WORK/go.two" "postgres://heroku/" "postgres://followers/"
     wait
     wait_rotation
     local want

@@ -1,16 +1,18 @@
 /* fork_client — a fork while another thread is inside the shim.
  *
- *   fork_client CONNINFO
+ *   fork_client CONNINFO [WAIT_S]
  *
  * A thread connects (the tests make the API answer slowly, so the thread is
  * in the middle of the shim's URL fetch); meanwhile the main thread forks,
  * and the child connects on its own. Prints "child ok", "child error ...",
- * "child hung" (no exit within 20 s) or "child crashed", then the thread's
- * result as "thread ok" / "thread error ...". Exits 0 if both connected. */
+ * "child hung" (no exit within WAIT_S seconds, default 20; more under
+ * memcheck) or "child crashed", then the thread's result as "thread ok" /
+ * "thread error ...". Exits 0 if both connected. */
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,10 +38,10 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-/* The child's fate, waiting at most 20 s. */
-static const char *wait_child(pid_t pid)
+/* The child's fate, waiting at most WAIT_S seconds. */
+static const char *wait_child(pid_t pid, int wait_s)
 {
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < wait_s * 100; i++) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) ? (WEXITSTATUS(status) == 0 ? "child ok" : "child error")
@@ -53,9 +55,10 @@ static const char *wait_child(pid_t pid)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 2 && argc != 3)
         return 2;
     conninfo = argv[1];
+    int wait_s = argc == 3 ? atoi(argv[2]) : 20;
     char thread_result[600] = "";
     pthread_t tid;
     pthread_create(&tid, NULL, thread_main, thread_result);
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
         char why[512];
         _exit(connect_once(why, sizeof why) ? 0 : 1);
     }
-    const char *child = wait_child(pid);
+    const char *child = wait_child(pid, wait_s > 0 ? wait_s : 20);
     pthread_join(tid, NULL);
     printf("%s\n%s\n", child, thread_result);
     return strcmp(child, "child ok") == 0 && strncmp(thread_result, "thread ok", 9) == 0 ? 0 : 1;
