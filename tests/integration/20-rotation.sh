@@ -39,11 +39,11 @@ SQL
 
 # --- threads while the credentials rotate ---------------------------------------------------------
 # The program warms its cache with one connection, the credentials rotate,
-# then 64 threads connect at once with the cached (now stale) URL.
-threads_during_rotation() { # order delay_ms max_requests
-    local go=$WORK/go.$1
+# then 64 threads (or THREADS) connect at once with the cached (now stale) URL.
+threads_during_rotation() { # order delay_ms max_requests [THREADS [LABEL]]
+    local go=$WORK/go.$1 threads=${4:-64} label=${5:-}
     rm -f "$go"
-    shim HEROKUPQ_LOG=warn "$CONNECT" -t 64 -w "$go" >"$WORK/threads.out" 2>"$WORK/threads.err" &
+    shim HEROKUPQ_LOG=warn "$CONNECT" -t "$threads" -w "$go" >"$WORK/threads.out" 2>"$WORK/threads.err" &
     local pid=$!
     wait_for_line '^warm' "$WORK/threads.out" 100
     api_reset
@@ -59,9 +59,9 @@ threads_during_rotation() { # order delay_ms max_requests
     local ok n
     ok=$(grep -c '^ok user=app_user db=app_db ssl=t$' "$WORK/threads.out")
     n=$(api_count)
-    if [ "$RC" = 0 ] && [ "$ok" = 64 ] && [ "$n" -le "$3" ] && [ ! -s "$WORK/threads.err" ]; then
-        pass "64 threads during a rotation ($1, config var ${2} ms late): all connect, $n API requests (at most $3)"
-    else fail "64 threads during a rotation ($1, $2 ms)" "rc=$RC ok=$ok api_requests=$n (max $3)" "$(head -3 "$WORK/threads.out" "$WORK/threads.err")"; fi
+    if [ "$RC" = 0 ] && [ "$ok" = "$threads" ] && [ "$n" -le "$3" ] && [ ! -s "$WORK/threads.err" ]; then
+        pass "$label$threads threads during a rotation ($1, config var ${2} ms late): all connect, $n API requests (at most $3)"
+    else fail "$label$threads threads during a rotation ($1, $2 ms)" "rc=$RC ok=$ok api_requests=$n (max $3)" "$(head -3 "$WORK/threads.out" "$WORK/threads.err")"; fi
 }
 
 t_threads_during_rotation() {
