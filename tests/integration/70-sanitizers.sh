@@ -71,10 +71,10 @@ t_asan_probe() {
 # the ASan build of a program, they end it with a report; the release build of the same
 # program (libc's malloc) sees neither, which is why the suite runs build/asan/progs.
 t_asan_probe_heap() {
-    local probe=$ROOT/build/asan/libprobe.so what want
+    local probe=$ROOT/build/asan/libprobe.so what want error
     for what in heap leak; do
-        want='ERROR: AddressSanitizer: heap-buffer-overflow'
-        [ "$what" = leak ] && want='ERROR: LeakSanitizer: detected memory leaks'
+        want='ERROR: AddressSanitizer: heap-buffer-overflow' error="a read past a heap block"
+        [ "$what" = leak ] && want='ERROR: LeakSanitizer: detected memory leaks' error="a lost block"
         run under_asan HEROKUPQ_LOG=warn LD_PRELOAD="$ASAN_SHIM $probe" HPQ_PROBE="$what" \
             "$ASAN_PROGS/hpq_connect" "$(stale_url)"
         local bad_rc=$RC bad_err=$ERR
@@ -83,7 +83,7 @@ t_asan_probe_heap() {
         run under_asan HEROKUPQ_LOG=warn LD_PRELOAD="$ASAN_SHIM $probe" HPQ_PROBE="$what" "$CONNECT" "$(stale_url)"
         if [ "$bad_rc" = 86 ] && grep -qF -- "$want" <<<"$bad_err" && [ "$clean_rc" = 0 ] &&
             [ "$clean_out" = "$OK_LINE" ] && [ -z "$clean_err" ] && [ "$RC" = 0 ] && ! grep -q Sanitizer <<<"$ERR"; then
-            pass "an ASan-built program through the ASan library: a ${want#ERROR: } ends it with status 86 and a report; without one it connects in silence; the release build of the same program does not see it"
+            pass "an ASan-built program through the ASan library: $error ends it with status 86 and the report (${want#ERROR: }); without one it connects in silence; the release build of the same program does not see it"
         else fail "sanitizer probe ($what)" "ASan program, with the error: rc=$bad_rc $(head -c 300 <<<"$bad_err")" \
             "without: rc=$clean_rc $clean_out $clean_err" "release program, with the error: rc=$RC $(head -c 300 <<<"$ERR")"; fi
     done
