@@ -2,17 +2,21 @@
 #include "curl.h"
 
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "libc.h"
 #include "log.h"
+#include "once.h"
+#include "openssl.h"
 
 #define HPQ_CURL_SONAME "libcurl.so.4"
 
 static struct hpq_curl curl_table;
 static const struct hpq_curl *loaded;
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+/* Not pthread_once: a fork must not happen inside dlopen or libcurl's global
+ * init (once.h); the child crashed in curl_version_info, called on a libcurl
+ * that the parent's thread had mapped but not relocated yet. */
+static struct hpq_once load_once = HPQ_ONCE_INIT;
 
 #define BIND(field, name)                                                                   \
     (*(void **)&curl_table.field = hpq_real_dlsym()(h, (name)), curl_table.field != NULL)
@@ -52,11 +56,22 @@ static void load(void)
         hpq_log(HPQ_ERROR, "libcurl failed to initialise");
         return;
     }
+    hpq_openssl_setup(); /* before the first handshake (openssl.h) */
     loaded = &curl_table;
 }
 
 const struct hpq_curl *hpq_curl(void)
 {
-    pthread_once(&load_once, load);
+    if (!hpq_once(&load_once, load)) {
+        static atomic_bool said;
+        if (!atomic_exchange(&said, true))
+            hpq_log(HPQ_ERROR, "this process was forked while another thread was loading %s: "
+                               "it makes no API request", HPQ_CURL_SONAME);
+        return NULL;
+    }
     return loaded;
 }
+
+void hpq_curl_lock(void) { hpq_once_fork_prepare(&load_once); }
+void hpq_curl_unlock(void) { hpq_once_fork_parent(&load_once); }
+void hpq_curl_after_fork_child(void) { hpq_once_fork_child(&load_once); }

@@ -33,4 +33,10 @@ struct hpq_curl {
 /* The loaded and globally initialised libcurl, or NULL (logged once). */
 const struct hpq_curl *hpq_curl(void);
 
+/* The load's lock, for the fork handlers (fork.c): a fork waits for a load in
+ * progress (once.h). */
+void hpq_curl_lock(void);
+void hpq_curl_unlock(void);
+void hpq_curl_after_fork_child(void);
+
 #endif

@@ -9,8 +9,10 @@
 #include "config.h"
 #include "connect.h"
 #include "conns.h"
+#include "curl.h"
 #include "libc.h"
 #include "log.h"
+#include "openssl.h"
 #include "real.h"
 #include "seen.h"
 #include "source.h"
@@ -27,6 +29,9 @@ static const struct global_lock {
     void (*unlock)(void);
     void (*in_child)(void);
 } global_locks[] = {
+    /* first-use work a fork waits for, boundedly (once.h); curl's load does the other's */
+    {hpq_curl_lock, hpq_curl_unlock, hpq_curl_after_fork_child},
+    {hpq_openssl_lock, hpq_openssl_unlock, hpq_openssl_after_fork_child},
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
     {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},

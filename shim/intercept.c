@@ -15,6 +15,7 @@
 #include "conns.h"
 #include "fork.h"
 #include "log.h"
+#include "openssl.h"
 #include "real.h"
 #include "rewrite.h"
 #include "seen.h"
@@ -149,7 +150,10 @@ static const char *wants_rewrite(const struct hpq_libpq *lib, const struct hpq_c
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
     say_version(cfg);
     const char *var = hpq_target_var(cfg, program, getenv("PGHOST"));
-    return var ? var : seen_server_var(program);
+    var = var ? var : seen_server_var(program);
+    if (var) /* the connection will use SSL: OpenSSL is set up first, as a fork allows */
+        hpq_openssl_setup();
+    return var;
 }
 
 /* The policy applies to the outermost call on this thread, when the shim is on. */

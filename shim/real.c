@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "libc.h"
 #include "log.h"
@@ -64,7 +65,11 @@ static bool is_shim(const void *addr)
 static void *connectdb_seen_by(const void *caller)
 {
     Dl_info info;
-    if (!dladdr(caller, &info) || !info.dli_fname)
+    /* A name without a '/' is the program's argv[0] (dladdr's name for the
+     * program itself), which NOLOAD never finds; asking would look it up in
+     * ld.so.cache, which the loader maps on first use: a child forked while
+     * another thread was doing that crashed in _dl_load_cache_lookup. */
+    if (!dladdr(caller, &info) || !info.dli_fname || !strchr(info.dli_fname, '/'))
         return NULL;
     void *handle = hpq_real_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     if (!handle)

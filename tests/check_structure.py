@@ -130,6 +130,7 @@ def check_lock_list():
         text = open(os.path.join(shim, name), encoding="utf-8").read()
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         mutexes = len(re.findall(r"\bpthread_(?:mutex|rwlock|spinlock)_t\s+\w+", text))
+        mutexes += len(re.findall(r"\bstruct hpq_once\s+\w+\s*=", text))  # once.h's lock
         entries = [f for f in listed if owner(f) == stem]
         total += mutexes
         if mutexes > len(entries):
