@@ -26,6 +26,24 @@ t_fork_locks() {
     else fail "fork while threads hold the shim's locks" "rc=$RC out=$OUT" "$(tail -5 <<<"$ERR")"; fi
 }
 
+# A fork 0-50 ms into another thread's first connection, in 40 fresh processes: the shim's
+# first-use work (binding libpq, loading libcurl, OpenSSL's set-up, the fetch) is under way in the
+# parent; no child may hang or crash. The URL names a port nothing listens on, so libpq never
+# reaches TLS or Kerberos itself: this is the shim's part (libpq's own is in README's limits). Each
+# child must have fetched the URL itself (its refusal names that port). Before the fix 10 of 40
+# went wrong (7 hung in OpenSSL's locks, 3 crashed in a half-loaded libcurl or the loader's cache).
+t_fork_early() {
+    local port
+    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    api POST /config-vars "{\"vars\": {\"HPQ_CLOSED_URL\": \"postgres://u:closed-$port-pw@127.0.0.1:$port/db\"}}" >/dev/null
+    run shim HEROKUPQ_CACHE_DIR=off HEROKUPQ_CONFIG_VAR=HPQ_CLOSED_URL HEROKUPQ_RETRY_MS=0 \
+        FORK_EARLY_REFUSED="$port" timeout 120 "$ROOT/build/progs/fork_early" "" 40 50
+    api POST /config-vars '{"vars": {"HPQ_CLOSED_URL": null}}' >/dev/null
+    if [ "$RC" = 0 ] && [ "$OUT" = "runs 40 ok 40 hung 0 crashed 0 failed 0" ]; then
+        pass "40 forks 0-50 ms into another thread's first connection (libcurl loading, OpenSSL set up, the fetch): no child hangs or crashes"
+    else fail "fork during the first connection" "rc=$RC out=$OUT" "$(grep -v ': debug:' <<<"$ERR" | tail -5)"; fi
+}
+
 t_constructor() {
     run shim HPQ_CTOR_CONNINFO="postgres://heroku/" LD_PRELOAD="$SHIM $ROOT/build/libs/libctor_connect.so" true
     if [ "$RC" = 0 ] && [ "$OUT" = "ctor ok ssl=t" ]; then pass "a connection from another library's constructor goes through the shim"
@@ -63,4 +81,4 @@ t_structure() {
     fi
 }
 
-tests t_fork t_fork_locks t_constructor t_exports t_structure
+tests t_fork t_fork_locks t_fork_early t_constructor t_exports t_structure
