@@ -118,8 +118,16 @@ static enum outcome spawn_run(int delay_us)
     char delay[16];
     snprintf(delay, sizeof delay, "%d", delay_us);
     char *argv[] = {"fork_early", "--one", (char *)conninfo, delay, NULL};
+    /* in a process group of its own, so that a run that overstays is killed
+     * with its child */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid;
-    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0)
+    int spawned = posix_spawn(&pid, "/proc/self/exe", NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (spawned != 0)
         return FAILED;
     int status;
     for (int i = 0; i < 3000; i++) { /* 30 s: the run waits 10 s for its child */
@@ -129,7 +137,7 @@ static enum outcome spawn_run(int delay_us)
                        : CRASHED;
         usleep(10000);
     }
-    kill(pid, SIGKILL);
+    kill(-pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return HUNG;
 }
