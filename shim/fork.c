@@ -15,6 +15,7 @@
 #include "openssl.h"
 #include "real.h"
 #include "seen.h"
+#include "sha256.h"
 #include "source.h"
 #include "source_file.h"
 
@@ -35,6 +36,8 @@ static const struct global_lock {
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
     {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
+    /* after the cache's: the cache names its first entry, loading libcrypto, under its lock */
+    {hpq_sha256_lock, hpq_sha256_unlock, hpq_sha256_after_fork_child},
     {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_source_file_lock, hpq_source_file_unlock, hpq_source_file_unlock},

@@ -4,10 +4,9 @@
 #include <dlfcn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-
 #include "libc.h"
 #include "log.h"
+#include "once.h"
 
 #define HPQ_STR_(x) #x
 #define HPQ_STR(x) HPQ_STR_(x)
@@ -24,7 +23,8 @@ static struct {
     __typeof__(&ERR_reason_error_string) reason_string;
 } crypto;
 static EVP_MD *sha256_md; /* fetched once, kept for the process's life */
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+/* Loading takes the loader's lock and OpenSSL's: a fork waits for it (once.h). */
+static struct hpq_once load_once = HPQ_ONCE_INIT;
 
 static void say_unavailable(const char *why)
 {
@@ -79,8 +79,7 @@ bool hpq_sha256_hex(const void *data, size_t len, char out[HPQ_SHA256_HEX])
 {
     static const char digits[] = "0123456789abcdef";
     out[0] = '\0';
-    pthread_once(&load_once, load);
-    if (!sha256_md)
+    if (!hpq_once(&load_once, load) || !sha256_md)
         return false;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -96,3 +95,7 @@ bool hpq_sha256_hex(const void *data, size_t len, char out[HPQ_SHA256_HEX])
     out[ok ? 2 * n : 0] = '\0';
     return ok;
 }
+
+void hpq_sha256_lock(void) { hpq_once_fork_prepare(&load_once); }
+void hpq_sha256_unlock(void) { hpq_once_fork_parent(&load_once); }
+void hpq_sha256_after_fork_child(void) { hpq_once_fork_child(&load_once); }

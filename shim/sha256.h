@@ -22,4 +22,9 @@
  * process is said in one warn line. */
 bool hpq_sha256_hex(const void *data, size_t len, char out[HPQ_SHA256_HEX]);
 
+/* Fork handlers (fork.c): a fork waits for the first call's loading, boundedly. */
+void hpq_sha256_lock(void);
+void hpq_sha256_unlock(void);
+void hpq_sha256_after_fork_child(void);
+
 #endif
