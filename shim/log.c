@@ -71,6 +71,31 @@ static void remember_once(const char *secret)
         remember(l, secret);
 }
 
+static void fold_line_breaks(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+/* The blanks a folded line ends with (libpq messages end in a newline). */
+static void trim_end(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        s[--n] = '\0';
+}
+
+/* s with its line breaks folded as a logged line has them, or NULL when that
+ * is s itself (or out of memory). */
+static char *folded_copy(const char *s)
+{
+    char *f = s && strpbrk(s, "\n\r") ? strdup(s) : NULL;
+    if (f)
+        fold_line_breaks(f);
+    return f;
+}
+
 /* secret as a conninfo value writes it ('\' before ' and \, as
  * hpq_params_to_conninfo and libpq's PQconninfo users do), or NULL when that
  * is the secret itself (or out of memory). */
@@ -91,20 +116,24 @@ static char *conninfo_escaped(const char *secret)
     return e;
 }
 
-/* The secret and the form a connection string writes it in: a line may hold
- * either (a program's own conninfo quotes it). */
+/* The secret and the form a connection string writes it in (a program's own
+ * conninfo quotes it), each also with its line breaks folded as a logged line
+ * has them (lines are folded before they are scrubbed). */
 void hpq_log_secret(const char *secret)
 {
     if (!secret || !*secret)
         return;
     int saved = errno;
-    char *escaped = conninfo_escaped(secret);
+    char *forms[4] = {NULL, conninfo_escaped(secret), folded_copy(secret), NULL};
+    forms[3] = folded_copy(forms[1]);
     pthread_mutex_lock(&secrets_lock);
     remember_once(secret);
-    if (escaped)
-        remember_once(escaped);
+    for (unsigned i = 1; i < 4; i++)
+        if (forms[i])
+            remember_once(forms[i]);
     pthread_mutex_unlock(&secrets_lock);
-    hpq_free_secret(escaped);
+    for (unsigned i = 1; i < 4; i++)
+        hpq_free_secret(forms[i]);
     errno = saved;
 }
 
@@ -191,18 +220,6 @@ const char *hpq_log_shown(hpq_redactor *redact, const char *text, char *buf, uns
     return buf;
 }
 
-/* Newlines (libpq messages end in one and may hold several lines) would split a
- * log entry; fold them so each entry stays one line. */
-static void fold_newlines(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
-        s[--n] = '\0';
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
-}
-
 /* The whole line, prefix included, is scrubbed: a password such as "debug"
  * must not show in "herokupq: debug: ". */
 static void emit(enum hpq_level level, char *message)
@@ -210,10 +227,14 @@ static void emit(enum hpq_level level, char *message)
     char *raw = NULL;
     if (asprintf(&raw, "herokupq: %s: %s", level_names[level], message) < 0)
         return; /* out of memory: drop the line rather than risk anything */
+    /* Newlines (libpq messages may hold several lines) would split the entry:
+     * folded first, so that folding cannot join text into a secret after the
+     * scrub; trimmed after it, so that trimming cannot cut one short of its mask. */
+    fold_line_breaks(raw);
     char line[HPQ_LINE_MAX + 1];
     hpq_log_scrub(raw, line, sizeof line - 1);
     hpq_free_secret(raw);
-    fold_newlines(line);
+    trim_end(line);
     size_t len = strlen(line);
     line[len++] = '\n';
     ssize_t written = write(STDERR_FILENO, line, len);

@@ -98,7 +98,8 @@ static void expand(const char *tpl, int quoted)
                 n = put_secret(line + w, secrets[k], quoted && c >= 0x10);
             /* A short secret may show inside a word (log.h): as text of the template. */
             if (strlen(secrets[k]) < RUN)
-                memcpy(literal + literal_len, line + w, n), literal_len += n;
+                for (size_t i = 0; i < n; i++) /* its newlines folded, as logged */
+                    literal[literal_len++] = line[w + i] == '\n' || line[w + i] == '\r' ? ' ' : line[w + i];
             else
                 literal[literal_len++] = '\0';
             w += n;

@@ -6,6 +6,7 @@
 # Each run reads the tracked seeds (tests/fuzz/corpus/TARGET, never written) and the
 # inputs earlier runs found (build/fuzz/corpus/TARGET, where new ones go); a failing
 # input is saved as build/fuzz/artifacts/TARGET-crash-* (or -leak-, -timeout-, -oom-).
+# FUZZ_SEED fixes libFuzzer's random seed (0, the default: a new one each run).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +21,7 @@ fuzz_one() { # target seconds: prints the result line (and the report if it fail
     [ -f "$ROOT/tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
     local start=$SECONDS rc
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$bin" -max_total_time="$secs" -timeout=10 \
+        -seed="${FUZZ_SEED:-0}" \
         -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$artifacts/$t-" "$found" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1
     rc=$?

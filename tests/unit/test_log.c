@@ -392,6 +392,19 @@ static void shown_masks_secrets_before_the_structure(void **state)
                                       sizeof plain), "cdefgh")); /* what structure alone leaves */
 }
 
+/* Found by fuzz_redact: lines were folded after the scrub, so a secret with a
+ * newline showed folded, and newlines in the text could fold into a secret. */
+static void log_folds_lines_before_it_scrubs(void **state)
+{
+    (void)state;
+    hpq_log_secret("multi\nline-secret");
+    hpq_log_secret("fold ed-secret");
+    capture_start();
+    hpq_log(HPQ_ERROR, "[multi\nline-secret] [fold\ned-secret]\n");
+    const char *out = capture_end();
+    assert_string_equal(out, "herokupq: error: [" MASK "] [" MASK "]\n");
+}
+
 #define L(f) cmocka_unit_test_setup(f, level_warn)
 
 /* A source command's stderr is free text: its words are kept, its password
@@ -453,6 +466,7 @@ int main(void)
         L(scrub_masks_overlapping_secrets_as_one_run),
         L(scrub_masks_a_secret_as_a_conninfo_escapes_it),
         L(shown_masks_secrets_before_the_structure),
+        L(log_folds_lines_before_it_scrubs),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }
