@@ -124,16 +124,16 @@ void hpq_log_secret(const char *secret)
     if (!secret || !*secret)
         return;
     int saved = errno;
-    char *forms[4] = {NULL, conninfo_escaped(secret), folded_copy(secret), NULL};
-    forms[3] = folded_copy(forms[1]);
+    char *escaped = conninfo_escaped(secret);
+    char *other[3] = {escaped, folded_copy(secret), folded_copy(escaped)}; /* NULL: none */
     pthread_mutex_lock(&secrets_lock);
     remember_once(secret);
-    for (unsigned i = 1; i < 4; i++)
-        if (forms[i])
-            remember_once(forms[i]);
+    for (unsigned i = 0; i < 3; i++)
+        if (other[i])
+            remember_once(other[i]);
     pthread_mutex_unlock(&secrets_lock);
-    for (unsigned i = 1; i < 4; i++)
-        hpq_free_secret(forms[i]);
+    for (unsigned i = 0; i < 3; i++)
+        hpq_free_secret(other[i]);
     errno = saved;
 }
 

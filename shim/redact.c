@@ -168,34 +168,41 @@ static bool is_url(const char *s)
     return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
-const char *hpq_redact(const char *text, char *buf, unsigned long buflen)
+/* What each public function writes of text into o. */
+typedef void writer(struct out *o, const char *text);
+
+/* The frame they share: NULL and a zero buffer answered, the text cut to fit. */
+static const char *redact_with(writer *write, const char *text, char *buf, unsigned long buflen)
 {
     if (!text)
         return "(null)";
     if (!buflen)
         return "";
     struct out o = {buf, buflen, 0};
-    const char *start = text + strspn(text, " \t\n\r\f\v");
-    if (is_url(start)) {
-        put_url(&o, text);
-    } else if (put_conninfo(&o, text)) {
-        o.len = 0;
-        puts_(&o, "(not shown: not a connection string)");
-    }
+    write(&o, text);
     buf[o.len < buflen ? o.len : buflen - 1] = '\0';
     return buf;
 }
 
+static void put_conn_text(struct out *o, const char *text)
+{
+    const char *start = text + strspn(text, " \t\n\r\f\v");
+    if (is_url(start)) {
+        put_url(o, text);
+    } else if (put_conninfo(o, text)) {
+        o->len = 0;
+        puts_(o, "(not shown: not a connection string)");
+    }
+}
+
+const char *hpq_redact(const char *text, char *buf, unsigned long buflen)
+{
+    return redact_with(put_conn_text, text, buf, buflen);
+}
+
 const char *hpq_redact_userinfo(const char *url, char *buf, unsigned long buflen)
 {
-    if (!url)
-        return "(null)";
-    if (!buflen)
-        return "";
-    struct out o = {buf, buflen, 0};
-    put_url(&o, url);
-    buf[o.len < buflen ? o.len : buflen - 1] = '\0';
-    return buf;
+    return redact_with(put_url, url, buf, buflen);
 }
 
 /* One word of free text: a URL's user information masked, else as it is. */
@@ -214,13 +221,9 @@ static void put_word(struct out *o, const char *w, size_t n)
     put_url(o, tmp);
 }
 
-const char *hpq_redact_text(const char *text, char *buf, unsigned long buflen)
+static void put_free_text(struct out *out, const char *text)
 {
-    if (!text)
-        return "(null)";
-    if (!buflen)
-        return "";
-    struct out o = {buf, buflen, 0};
+    struct out o = *out;
     for (const char *p = text; *p;) {
         size_t blank = strspn(p, " \t\n\r\f\v");
         put(&o, p, blank);
@@ -241,6 +244,10 @@ const char *hpq_redact_text(const char *text, char *buf, unsigned long buflen)
         put_word(&o, p, n);
         p += n;
     }
-    buf[o.len < buflen ? o.len : buflen - 1] = '\0';
-    return buf;
+    *out = o;
+}
+
+const char *hpq_redact_text(const char *text, char *buf, unsigned long buflen)
+{
+    return redact_with(put_free_text, text, buf, buflen);
 }
