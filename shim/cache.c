@@ -410,7 +410,7 @@ static bool fresh(struct hpq_cache *c, const struct hpq_config *cfg, const struc
 {
     long long age = wall(c) - e->rec.fetched_ms;
     /* A file source is read again as soon as the file changes (one stat). */
-    bool file_changed = cfg->source == HPQ_SOURCE_FILE && hpq_source_file_changed(cfg);
+    bool file_changed = cfg->source == HPQ_SOURCE_FILE && hpq_source_file_changed(cfg, e->var);
     return e->rec.url && !e->rec.stale && age >= -SKEW_MS && age < cfg->ttl_s * 1000 &&
            !file_changed;
 }
