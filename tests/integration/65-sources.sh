@@ -35,7 +35,7 @@ src_reap_tagged() {  # TAG TENTHS
 # --- E1a: exec: stderr is logged only after the URL's password is known ----------------------------
 t_exec_stderr_after_url() {
     local pw dir=$WORK/e1a
-    pw=$(current_password)
+    pw=$(url_password "$(src_url)")
     mkdir -p "$dir" && printf '%s\n' "$pw" >"$dir/pw"
     # `sh -x` traces the assignment: "+ PW=<password>", a bare word no structure marks.
     run src_shim "exec:sh -xc 'PW=\$(cat \"\$0\"); printf \"postgres://app_user:%s@127.0.0.1:%s/app_db\\n\" \"\$PW\" \"\$1\"' $dir/pw $HPQ_PG_PORT" \
