@@ -442,7 +442,8 @@ static void resolve(struct hpq_cache *c, const struct hpq_config *cfg, struct en
     }
     /* Said once per failed fetch, by the thread that made it. */
     if (fetched_here && e->fetch_failed && e->rec.url && !e->limited)
-        hpq_log(HPQ_WARN, "using the last good database URL until the API answers");
+        hpq_log(HPQ_WARN, "using the last good database URL until the %s answers",
+                cfg->source == HPQ_SOURCE_HEROKU ? "API" : "source");
 }
 
 /* var's entry, caught up with the file; NULL, the reason in err, if the table is full. */
