@@ -410,7 +410,7 @@ static bool fresh(struct hpq_cache *c, const struct hpq_config *cfg, const struc
 {
     long long age = wall(c) - e->rec.fetched_ms;
     /* A file source is read again as soon as the file changes (one stat). */
-    bool file_changed = cfg->source == HPQ_SOURCE_FILE && hpq_source_file_changed(cfg);
+    bool file_changed = cfg->source == HPQ_SOURCE_FILE && hpq_source_file_changed(cfg, e->var);
     return e->rec.url && !e->rec.stale && age >= -SKEW_MS && age < cfg->ttl_s * 1000 &&
            !file_changed;
 }
@@ -442,7 +442,8 @@ static void resolve(struct hpq_cache *c, const struct hpq_config *cfg, struct en
     }
     /* Said once per failed fetch, by the thread that made it. */
     if (fetched_here && e->fetch_failed && e->rec.url && !e->limited)
-        hpq_log(HPQ_WARN, "using the last good database URL until the API answers");
+        hpq_log(HPQ_WARN, "using the last good database URL until the %s answers",
+                cfg->source == HPQ_SOURCE_HEROKU ? "API" : "source");
 }
 
 /* var's entry, caught up with the file; NULL, the reason in err, if the table is full. */

@@ -203,7 +203,34 @@ static void parse_targets(struct hpq_config *cfg, const char *v)
     }
 }
 
-/* HEROKUPQ_SOURCE=heroku | file:PATH | exec:COMMAND. */
+/* file:PATH holds one URL, HEROKUPQ_CONFIG_VAR's: a placeholder mapped to
+ * another var cannot be served by it, and must not get that URL silently
+ * (another database's user and password). Refused here, one line each; the
+ * host is then not a target. file:DIR/ and exec: are told the var. */
+static void refuse_unservable_targets(struct hpq_config *cfg)
+{
+    size_t n = cfg->source_arg ? strlen(cfg->source_arg) : 0;
+    if (cfg->source != HPQ_SOURCE_FILE || (n > 0 && cfg->source_arg[n - 1] == '/'))
+        return;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < cfg->n_targets; i++) {
+        const char *var = cfg->target_vars[i];
+        if (var && strcmp(var, cfg->config_var) != 0) {
+            hpq_log(HPQ_ERROR, "HEROKUPQ_TARGET maps %s to %s, which HEROKUPQ_SOURCE=file:%s "
+                    "cannot serve (it holds one URL, %s's; file:DIR/ holds one file per var): "
+                    "connections to %s are left as they are", cfg->targets[i], var,
+                    cfg->source_arg, cfg->config_var, cfg->targets[i]);
+            free(cfg->targets[i]);
+            free(cfg->target_vars[i]);
+            continue;
+        }
+        cfg->targets[kept] = cfg->targets[i];
+        cfg->target_vars[kept++] = cfg->target_vars[i];
+    }
+    cfg->n_targets = kept;
+}
+
+/* HEROKUPQ_SOURCE=heroku | file:PATH | file:DIR/ | exec:COMMAND. */
 static void parse_source(struct hpq_config *cfg, const char *v)
 {
     static const struct {
@@ -262,6 +289,7 @@ static void parse_into(struct hpq_config *cfg, hpq_getenv_fn env)
     cfg->strict = parse_flag(env, "HEROKUPQ_STRICT");
     cfg->async_start = parse_async_start(env);
     parse_targets(cfg, env_nonempty(env, "HEROKUPQ_TARGET"));
+    refuse_unservable_targets(cfg);
 }
 
 void hpq_config_parse(struct hpq_config *cfg, hpq_getenv_fn env)

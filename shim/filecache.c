@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "netrc.h"
 
 #define RECORD_MAGIC "herokupq-cache 1"
 
@@ -73,10 +74,13 @@ int hpq_filecache_open_dir(const char *path)
 void hpq_filecache_name(const char *api_url, const char *app, const char *var, const char *token,
                         const char *netrc, char out[HPQ_SHA256_HEX])
 {
-    char *key = NULL;
+    char *key = NULL, from_netrc[1024] = "";
+    if (!token) /* the token libcurl will send from netrc: the same name as from HEROKU_API_KEY */
+        hpq_netrc_token(netrc, api_url, from_netrc, sizeof from_netrc);
+    const char *value = token ? token : from_netrc;
     int n = asprintf(&key, "%s\n%s\n%s\n%s%s", api_url ? api_url : "", app ? app : "",
-                     var ? var : "", token ? "token:" : "netrc:",
-                     token ? token : netrc ? netrc : "~/.netrc");
+                     var ? var : "", value[0] ? "token:" : "no token", value);
+    explicit_bzero(from_netrc, sizeof from_netrc);
     out[0] = '\0'; /* no name: the caller keeps no file */
     if (n < 0)
         return;

@@ -2,8 +2,10 @@
  *
  * A directory (HEROKUPQ_CACHE_DIR) holds, per entry, a record file and a lock
  * file. An entry is named by the SHA-256 of its key: API URL, app, config
- * var and the token (or, without one, the netrc file it comes from); the
- * token itself is never written anywhere.
+ * var and the token's value, wherever it comes from (HEROKU_API_KEY, or the
+ * netrc entry libcurl will send), never a path: another $HOME whose netrc
+ * holds another token gets another entry. The token itself is never written
+ * anywhere.
  *
  * Nothing found there is trusted: the directory must be owned by the user
  * and have no group or world access (0700), every file must be a regular
@@ -53,7 +55,8 @@ struct hpq_file_id {
 /* Create (0700) and open the directory; -1 if it cannot be used (one log line). */
 int hpq_filecache_open_dir(const char *path);
 
-/* The entry's file name: hex SHA-256 of its key. token may be NULL (netrc).
+/* The entry's file name: hex SHA-256 of its key. token may be NULL: then the
+ * token of the netrc file (netrc, NULL: ~/.netrc; netrc.h), read now.
  * "" when there is none (out of memory, libcrypto failing: sha256.h): the
  * entry is then kept in the process only. */
 void hpq_filecache_name(const char *api_url, const char *app, const char *var, const char *token,

@@ -34,12 +34,37 @@ static bool is_password_key(const char *k, size_t n)
            (n == 11 && strncmp(k, "sslpassword", 11) == 0);
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A URL query key, percent-decoded first as libpq decodes it: ?%70assword= is
+ * a password too. */
+static bool is_password_query_key(const char *k, size_t n)
+{
+    char key[16];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++, m++) {
+        if (m == sizeof key)
+            return false;
+        int hi = k[i] == '%' && i + 2 < n ? hex_value(k[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_value(k[i + 2]) : -1;
+        key[m] = lo >= 0 ? (char)(hi << 4 | lo) : k[i];
+        i += lo >= 0 ? 2 : 0;
+    }
+    return is_password_key(key, m);
+}
+
 /* The query of a URL: each password or sslpassword value masked. */
 static void put_query(struct out *o, const char *q)
 {
     while (*q) {
         size_t n = strcspn(q, "&"), k = strcspn(q, "=&");
-        if (q[k] == '=' && is_password_key(q, k)) {
+        if (q[k] == '=' && is_password_query_key(q, k)) {
             put(o, q, k + 1);
             puts_(o, MASK);
         } else {

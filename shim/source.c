@@ -414,12 +414,12 @@ void hpq_answer_clear(struct hpq_answer *out)
     out->remaining = out->retry_after_s = -1;
 }
 
-/* HEROKUPQ_SOURCE=file: or exec:, as if it were an answer. */
-static int other_source(const struct hpq_config *cfg, struct hpq_answer *out, char *err,
-                        size_t errlen)
+/* HEROKUPQ_SOURCE=file: or exec:, as if it were an answer, for config var var. */
+static int other_source(const struct hpq_config *cfg, const char *var, struct hpq_answer *out,
+                        char *err, size_t errlen)
 {
-    out->url = cfg->source == HPQ_SOURCE_FILE ? hpq_source_file_fetch(cfg, err, errlen)
-                                              : hpq_source_exec_fetch(cfg, err, errlen);
+    out->url = cfg->source == HPQ_SOURCE_FILE ? hpq_source_file_fetch(cfg, var, err, errlen)
+                                              : hpq_source_exec_fetch(cfg, var, err, errlen);
     out->status = out->url ? 200 : 0;
     return out->url ? 0 : -1;
 }
@@ -429,7 +429,7 @@ int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *
 {
     *out = (struct hpq_answer){.remaining = -1, .retry_after_s = -1};
     if (cfg->source != HPQ_SOURCE_HEROKU)
-        return other_source(cfg, out, err, errlen);
+        return other_source(cfg, var, out, err, errlen);
     const struct hpq_curl *c = hpq_curl();
     if (!c) {
         snprintf(err, errlen, "libcurl is not available");

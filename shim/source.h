@@ -30,8 +30,9 @@ struct hpq_answer {
 
 /* Fetch config var var, sending If-None-Match: etag when etag is not empty.
  * With HEROKUPQ_SOURCE=file: or exec:, the file is read or the command run
- * instead (source_file.h, source_exec.h): var and etag do not apply, a URL
- * comes with status 200.
+ * instead (source_file.h, source_exec.h): file:DIR/ reads DIR/var, exec: is
+ * told var (HEROKUPQ_CONFIG_VAR); etag does not apply, a URL comes with
+ * status 200.
  * *out is overwritten (release it with hpq_answer_clear).
  * 0: out->url is the URL (200), or out->status is 304 (unchanged). -1: no
  * URL, the reason (one readable sentence, no secrets) in err; out still says

@@ -21,4 +21,16 @@ char *hpq_url_from_text(const char *text, size_t len, const char *origin, char *
 int hpq_split_words(const char *line, char *buf, size_t buflen, char **argv, int max, char *err,
                     size_t errlen);
 
+/* Called with each password found (a NUL-terminated copy, wiped after). */
+typedef void hpq_found_fn(const char *secret, void *ctx);
+
+/* The passwords a URL (url[0..len)) carries, as libpq would read them and as
+ * they are written: its user information's password (from the first ':' to
+ * the '@'), each password and sslpassword query value (the key decoded
+ * first: ?%70assword= is one too); each as written and percent-decoded. */
+void hpq_url_passwords(const char *url, size_t len, hpq_found_fn *found, void *ctx);
+
+/* The passwords of every URL among text's blank-separated words. */
+void hpq_text_passwords(const char *text, size_t len, hpq_found_fn *found, void *ctx);
+
 #endif

@@ -17,7 +17,9 @@
 #include "../rewrite.h"
 
 /* Exec argv[0] (PATH searched) with the library appended to LD_PRELOAD.
- * Returns only on failure: 127 not found, 126 not executable, 1 otherwise. */
+ * Returns only on failure: 127 not found, 126 not executable, 1 otherwise
+ * (among them: a library path holding a space or a colon, which LD_PRELOAD
+ * cannot carry; refused before anything runs). */
 int hpq_cmd_run(char **argv);
 
 /* The library's absolute path: HEROKUPQ_LIBRARY, else beside this command

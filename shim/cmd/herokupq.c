@@ -93,6 +93,22 @@ const struct hpq_libpq *hpq_cmd_libpq(void)
     return &lib;
 }
 
+/* The URL, masked: its password (as libpq reads it: a key is decoded first,
+ * ?%70assword= is one) becomes a known secret, then the URL is masked by
+ * structure and scrubbed of every known secret. */
+static void print_masked(const char *url)
+{
+    struct hpq_params params = {0};
+    char why[256], shown[1024], line[1024];
+    if (hpq_url_parse(hpq_cmd_libpq(), url, &params, why, sizeof why) == 0) {
+        hpq_log_secret(hpq_params_get(&params, "password"));
+        hpq_log_secret(hpq_params_get(&params, "sslpassword"));
+    }
+    hpq_params_clear(&params);
+    hpq_log_scrub(hpq_redact(url, shown, sizeof shown), line, sizeof line);
+    printf("%s\n", line);
+}
+
 /* The resolved URL on stdout, its password masked unless asked. */
 static int cmd_url(bool show_password)
 {
@@ -110,8 +126,7 @@ static int cmd_url(bool show_password)
     if (url && show_password) {
         printf("%s\n", url);
     } else if (url) {
-        char shown[1024];
-        printf("%s\n", hpq_redact(url, shown, sizeof shown));
+        print_masked(url);
     } else {
         char line[600];
         hpq_log_scrub(err, line, sizeof line);

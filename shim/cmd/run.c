@@ -83,6 +83,14 @@ int hpq_cmd_run(char **argv)
                 lib);
         return 1;
     }
+    /* The loader splits LD_PRELOAD at spaces and colons: such a path would load
+     * nothing, and the program would run with its own parameters. */
+    if (strpbrk(lib, ": ")) {
+        fprintf(stderr, "herokupq: error: the library's path '%s' cannot go into LD_PRELOAD "
+                        "(the loader splits it at spaces and colons); install herokupq under a "
+                        "path without them, or set HEROKUPQ_LIBRARY to a copy there\n", lib);
+        return 1;
+    }
     if (append_preload(lib) != 0) {
         fprintf(stderr, "herokupq: cannot set LD_PRELOAD: %s\n", strerror(errno));
         return 1;

@@ -328,6 +328,32 @@ static void disable_beats_a_source(void **state)
     assert_false(cfg.enabled);
 }
 
+/* file:PATH holds one URL: a placeholder mapped to another var is refused
+ * (one line) and left untargeted; file:DIR/ and exec: can name the var. */
+static void a_mapping_plain_file_cannot_serve_is_refused(void **state)
+{
+    (void)state;
+    capture_start();
+    parse_env(ENV("HEROKUPQ_SOURCE=file:/run/url",
+                  "HEROKUPQ_TARGET=heroku=DATABASE_URL,followers=HEROKU_POSTGRESQL_YELLOW_URL,bare"));
+    const char *out = capture_end();
+    assert_int_equal(cfg.n_targets, 2);
+    assert_string_equal(hpq_config_var_for_host(&cfg, "heroku"), "DATABASE_URL");
+    assert_null(hpq_config_var_for_host(&cfg, "followers"));
+    assert_string_equal(hpq_config_var_for_host(&cfg, "bare"), "DATABASE_URL");
+    assert_non_null(strstr(out, "HEROKUPQ_TARGET maps followers to HEROKU_POSTGRESQL_YELLOW_URL, "
+                                "which HEROKUPQ_SOURCE=file:/run/url cannot serve"));
+    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* one line */
+    hpq_config_release(&cfg);
+    const char *served[] = {"HEROKUPQ_SOURCE=file:/run/secrets/", "HEROKUPQ_SOURCE=exec:cat x"};
+    for (unsigned i = 0; i < 2; i++) {
+        parse_env(ENV(served[i], "HEROKUPQ_TARGET=heroku=DATABASE_URL,followers=YELLOW_URL"));
+        assert_string_equal(hpq_config_var_for_host(&cfg, "followers"), "YELLOW_URL");
+        hpq_config_release(&cfg);
+    }
+    parse_env(ENV("HEROKUPQ_SOURCE=file:/run/url"));
+}
+
 #define T(f) cmocka_unit_test_teardown(f, release)
 
 int main(void)
@@ -357,6 +383,7 @@ int main(void)
         T(source_heroku_still_needs_the_app),
         T(source_not_valid_means_heroku),
         T(disable_beats_a_source),
+        T(a_mapping_plain_file_cannot_serve_is_refused),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

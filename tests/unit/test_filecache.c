@@ -75,11 +75,42 @@ static void sha256_known_answers(void **state)
 static void names_are_unchanged(void **state)
 {
     (void)state;
-    char a[HPQ_SHA256_HEX], b[HPQ_SHA256_HEX];
+    char a[HPQ_SHA256_HEX];
     hpq_filecache_name("https://api.heroku.com", "app", "DATABASE_URL", "tok-1", NULL, a);
     assert_string_equal(a, "213a2cda8becaa934303241e43a5d5328552534d5767ae1402875c2934a231ee");
-    hpq_filecache_name("https://api.heroku.com", "app", "DATABASE_URL", NULL, NULL, b);
-    assert_string_equal(b, "423d3dd4b23e8c2053d28f2a07191de1edda7634ced208601fa939d0e10f1693");
+}
+
+static void write_netrc(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Issue 16, E9: a token from netrc names the entry by its value, as the same
+ * token in HEROKU_API_KEY does; not by the netrc file's path. */
+static void netrc_token_names_the_entry_by_its_value(void **state)
+{
+    (void)state;
+    char netrc[128], env[HPQ_SHA256_HEX], other[HPQ_SHA256_HEX], got[HPQ_SHA256_HEX];
+    const char *api = "https://api.heroku.com";
+    snprintf(netrc, sizeof netrc, "%s/netrc", root);
+    hpq_filecache_name(api, "app", "DATABASE_URL", "tok-1", NULL, env);
+    hpq_filecache_name(api, "app", "DATABASE_URL", "tok-2", NULL, other);
+    write_netrc(netrc, "machine git.example.com login a password nope\n"
+                       "machine api.heroku.com\n  login me@example.com\n  password tok-1\n");
+    hpq_filecache_name(api, "app", "DATABASE_URL", NULL, netrc, got);
+    assert_string_equal(got, env);
+    write_netrc(netrc, "machine api.heroku.com login me password tok-2\n"); /* same path */
+    hpq_filecache_name(api, "app", "DATABASE_URL", NULL, netrc, got);
+    assert_string_equal(got, other);
+    write_netrc(netrc, "machine elsewhere login default password x\ndefault login me password tok-1\n");
+    hpq_filecache_name(api, "app", "DATABASE_URL", NULL, netrc, got);
+    assert_string_equal(got, env);
+    write_netrc(netrc, "machine elsewhere password tok-1\n"); /* no entry for the API */
+    hpq_filecache_name(api, "app", "DATABASE_URL", NULL, netrc, got);
+    assert_string_not_equal(got, env);
 }
 
 static void name_is_a_hash_of_the_whole_key_without_the_token(void **state)
@@ -274,6 +305,7 @@ int main(void)
         T(directory_must_be_ours_and_private),
         T(directory_is_created_0700),
         T(lock_is_exclusive_and_released),
+        T(netrc_token_names_the_entry_by_its_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

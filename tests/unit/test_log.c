@@ -66,6 +66,9 @@ static void redact_masks_url_query_password(void **state)
                         "postgres://" MASK "@h/db?password=" MASK);
     assert_string_equal(redact("postgres://u@h/db?password=x&sslmode=require"),
                         "postgres://" MASK "@h/db?password=" MASK "&sslmode=require");
+    /* libpq decodes the key: these are passwords too (issue 16, E5a) */
+    assert_string_equal(redact("postgres://h/db?%70assword=x&%73sl%70assword=y&%7=z"),
+                        "postgres://h/db?%70assword=" MASK "&%73sl%70assword=" MASK "&%7=z");
 }
 
 static void redact_of_null_is_a_placeholder(void **state)

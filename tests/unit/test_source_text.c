@@ -93,6 +93,47 @@ static void split_words_refuses_too_many_words_and_too_long(void **state)
     assert_int_equal(hpq_split_words("a b", buf, sizeof buf, argv, 3, err, sizeof err), 2);
 }
 
+/* Every password found, one a line, into the buffer ctx. */
+static void collect_found(const char *secret, void *ctx)
+{
+    strcat(ctx, secret);
+    strcat(ctx, "\n");
+}
+
+static const struct {
+    const char *url, *found; /* each password, as written then decoded, a line each */
+} password_cases[] = {
+    {"postgres://u:pw@h:5432/d", "pw\n"},
+    {"postgres://u:p%40w@h/d", "p%40w\np@w\n"},
+    {"postgres://u:a@b@h/d", "a\na@b\n"}, /* libpq's ends at the first '@'; the last masks more */
+    {"postgres://u:a?b@h/d", "a?b\n"},   /* a '?' before the '@' is the password's */
+    {"postgres://u@h/d?%70assword=sec&x=1", "sec\n"},
+    {"postgres://h/d?sslmode=require&sslpassword=k%2Fy", "k%2Fy\nk/y\n"},
+    {"postgres://h/d?passwordx=no&x=password", ""},
+    {"postgres://u@h/d", ""},
+    {"not a url", ""},
+};
+
+static void url_passwords_are_found_as_libpq_reads_them(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof password_cases / sizeof password_cases[0]; i++) {
+        char found[256] = "";
+        hpq_url_passwords(password_cases[i].url, strlen(password_cases[i].url), collect_found,
+                          found);
+        assert_string_equal(found, password_cases[i].found);
+    }
+}
+
+static void text_passwords_cover_every_url_word(void **state)
+{
+    (void)state;
+    const char text[] = "postgres://u:one@h/d\nnoise\tmysql://x:two@h/d\n";
+    char found[256] = "";
+    hpq_text_passwords(text, sizeof text - 1, collect_found, found);
+    assert_string_equal(found, "one\ntwo\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +141,8 @@ int main(void)
         cmocka_unit_test(url_from_text_stops_at_a_nul),
         cmocka_unit_test(split_words_quotes_like_a_shell_and_expands_nothing),
         cmocka_unit_test(split_words_refuses_too_many_words_and_too_long),
+        cmocka_unit_test(url_passwords_are_found_as_libpq_reads_them),
+        cmocka_unit_test(text_passwords_cover_every_url_word),
     };
     return cmocka_run_group_tests_name("source_text", tests, NULL, NULL);
 }
