@@ -15,7 +15,7 @@ must be in the environment):
   rotation  the config var 0 s and 2 s after the password: time from the var
             change to the first successful connection, failed logins, requests
 
-Writes bench/results/results.md (the Markdown the README quotes), results.json
+Writes bench/results/results.md (the Markdown docs/performance.md quotes), results.json
 and the data files of the plots. Python 3 standard library only.
 """
 import argparse

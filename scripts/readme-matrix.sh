@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scripts/readme-matrix.sh README TABLE: replace what stands between the
-# README's client-matrix markers with TABLE (build/client-matrix.md).
+# scripts/readme-matrix.sh PAGE TABLE: replace what stands between PAGE's
+# client-matrix markers (docs/testing.md, "Real clients") with TABLE
+# (build/client-matrix.md).
 set -euo pipefail
 python3 - "$1" "$2" <<'PY_EOF'
 import sys

@@ -5,8 +5,9 @@
 
 1. Layers: every `#include "x.h"` in shim/ names a file on the includer's own
    layer or below, never above, and no two files include each other, directly
-   or not. The layers are the table between the `layers:` markers in README.md
-   (its only copy); a file of shim/ that the table does not name is an error.
+   or not. The layers are the table between the `layers:` markers in
+   docs/architecture.md (its only copy); a file of shim/ that the table does not
+   name is an error.
 2. Loader calls: LIB (build/libherokupq.so) has no relocation against dlopen or
    dlsym: the shim exports both, so any such relocation is a call by name that
    would bind to the shim's own exports; its internals call libc's (shim/libc.h).
@@ -21,6 +22,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAYERS_DOC = "docs/architecture.md"  # the layer table's only copy
 failures = 0
 
 
@@ -33,8 +35,8 @@ def report(ok, what, details=()):
 
 
 def read_layers():
-    """[(layer name, {module stem, ...})], top to bottom, from README.md."""
-    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    """[(layer name, {module stem, ...})], top to bottom, from LAYERS_DOC."""
+    text = open(os.path.join(ROOT, LAYERS_DOC), encoding="utf-8").read()
     m = re.search(r"<!-- layers: begin.*?-->(.*?)<!-- layers: end -->", text, re.S)
     if not m:
         return []
@@ -82,7 +84,7 @@ def check_layers():
     for name, incs in files.items():
         stem = os.path.splitext(name)[0]
         if stem not in rank:
-            problems.append(f"shim/{name} is on no layer: add it to README.md's layer table")
+            problems.append(f"shim/{name} is on no layer: add it to {LAYERS_DOC}'s layer table")
             continue
         for inc in incs:
             if inc == stem:
@@ -98,8 +100,8 @@ def check_layers():
             if a < b and reaches(graph, b, a):
                 problems.append(f"{a} and {b} are on a circle of includes")
     report(bool(layers) and not problems,
-           f"the #includes of shim/ follow README.md's {len(layers)} layers, without circles",
-           problems if layers else ["README.md has no table between <!-- layers: begin --> "
+           f"the #includes of shim/ follow {LAYERS_DOC}'s {len(layers)} layers, without circles",
+           problems if layers else [f"{LAYERS_DOC} has no table between <!-- layers: begin --> "
                                     "and <!-- layers: end -->"])
 
 

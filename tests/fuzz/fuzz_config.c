@@ -3,8 +3,8 @@
  *
  * Input: the values of the variables below, in that order, separated by NUL
  * bytes (an empty or missing value is an unset variable). Invariants: the
- * shim is on exactly when HEROKU_APP is set and HEROKUPQ_DISABLE is unset or
- * 0; numbers are the variable's value when it is a whole number in range,
+ * shim is on exactly when HEROKUPQ_DISABLE is unset or 0 and either HEROKU_APP
+ * is set or HEROKUPQ_SOURCE names a file: or exec: source; numbers are the variable's value when it is a whole number in range,
  * else the default; the API is an http(s) URL without a trailing slash (or
  * none: HEROKU_HOST refused); the
  * target list holds only trimmed, non-empty names; no log line shows the
@@ -93,18 +93,41 @@ static void check_enabled(void)
     /* "https://" alone leaves "https:": not a URL, which the API client reports. */
     if (api && (strncmp(api, "http", 4) || api[strlen(api) - 1] == '/'))
         hpq_fuzz_fail("the API URL is '%s'", api ? api : "(null)");
-    if (!cfg.app || strcmp(cfg.app, value_of("HEROKU_APP")))
+    const char *app = value_of("HEROKU_APP");
+    if (app ? !cfg.app || strcmp(cfg.app, app) : cfg.app != NULL)
         hpq_fuzz_fail("the app is not HEROKU_APP");
     if (!cfg.config_var || !*cfg.config_var)
         hpq_fuzz_fail("no config var");
     check_targets();
 }
 
+/* A HEROKUPQ_SOURCE other than the API: file:PATH or exec:COMMAND, not empty. */
+static bool names_a_source(const char *v)
+{
+    return v && ((strncmp(v, "file:", 5) == 0 && v[5]) || (strncmp(v, "exec:", 5) == 0 && v[5]));
+}
+
+/* The token, in the form a logged line would show it (line breaks folded to
+ * blanks, as log.c folds them), in any one line of the log. Lines are checked
+ * one by one: a token holding a line break could otherwise match across two
+ * lines ("\nherok" across the end of one and the prefix of the next), which
+ * no reader sees as the token. */
 static void check_log(const char *log)
 {
     const char *token = value_of("HEROKU_API_KEY");
-    if (token && strlen(token) >= 4 && strstr(log, token))
-        hpq_fuzz_fail("the token shows in the log: %s", log);
+    if (!token || strlen(token) < 4)
+        return;
+    char *shown = strdup(token), *copy = strdup(log);
+    for (char *c = shown; c && *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    char *save = NULL;
+    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line && shown;
+         line = strtok_r(NULL, "\n", &save))
+        if (strstr(line, shown))
+            hpq_fuzz_fail("the token shows in the log: %s", line);
+    free(shown);
+    free(copy);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -114,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         values[i] = NULL;
     const char *log = hpq_fuzz_capture(parse, NULL);
     const char *disable = value_of("HEROKUPQ_DISABLE");
-    bool enabled = value_of("HEROKU_APP") && (!disable || strcmp(disable, "0") == 0);
+    bool enabled = (!disable || strcmp(disable, "0") == 0) &&
+                   (value_of("HEROKU_APP") || names_a_source(value_of("HEROKUPQ_SOURCE")));
     if (cfg.enabled != enabled)
         hpq_fuzz_fail("enabled is %d", cfg.enabled);
     if (enabled)

@@ -17,7 +17,7 @@
 #
 # A client whose package is missing fails both checks, saying which package.
 # The results also go to a Markdown table in $MATRIX_OUT (build/, never the
-# README: `make readme-matrix` copies it there when a person chooses to).
+# docs/testing.md: `make readme-matrix` copies it there when a person chooses to).
 
 MATRIX_OUT=${MATRIX_OUT:-$ROOT/build/client-matrix.md}
 # Debian's interpreters, which the Debian packages below go with (never a
