@@ -14,6 +14,7 @@
 
 #include "../config.h"
 #include "../real.h"
+#include "../parse.h"
 #include "../rewrite.h"
 
 /* Exec argv[0] (PATH searched) with the library appended to LD_PRELOAD.
