@@ -88,9 +88,13 @@ install: $(LIB) $(CMD)
 	install -m 644 shim/man/herokupq.1 $(DESTDIR)$(MANDIR)/man1/herokupq.1
 	install -m 644 shim/man/herokupq.7 $(DESTDIR)$(MANDIR)/man7/herokupq.7
 
+# uninstall also removes the directories install made, when left empty: herokupq's own and the
+# man sections; under a DESTDIR (a staging root) every one up to the DESTDIR, never /usr/local/bin.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+	@[ -z "$(DESTDIR)" ] || ! cd "$(DESTDIR)" || for d in $(patsubst /%,%,$(dir $(INSTALLED))); do \
+	    [ ! -d "$$d" ] || rmdir -p --ignore-fail-on-non-empty "$$d"; done
+	-rmdir $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 2>/dev/null
 
 # The Debian package (Debian's tools: dpkg-shlibdeps, dpkg-deb), from the tree.
 DEB := $(BUILD)/herokupq_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb

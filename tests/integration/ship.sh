@@ -196,10 +196,49 @@ t_make_install() {
     else fail "the installed command works" "rc=$RC out=$OUT" "$ERR"; fi
 
     run make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX="$prefix"
-    got=$(cd "$dest" && find . \( -type f -o -type l \) | sed 's|^\.||')
-    if [ "$RC" = 0 ] && [ -z "$got" ] && [ ! -e "$dest$prefix/lib/herokupq" ]; then pass "make uninstall removes every installed file (and lib/herokupq/)"
-    else fail "make uninstall removes them all" "rc=$RC left: $got" "$ERR"; fi
+    got=$(cd "$dest" && find . -mindepth 1 | sed 's|^\.||')
+    if [ "$RC" = 0 ] && [ -z "$got" ] && [ -d "$dest" ]; then
+        pass "make uninstall into the DESTDIR install filled leaves it empty: every file and every directory install made is gone"
+    else fail "make uninstall leaves the DESTDIR empty" "rc=$RC left: $got" "$ERR"; fi
+
+    # A directory that holds something else stays, with what it holds.
+    mkdir -p "$dest$prefix/bin" && : >"$dest$prefix/bin/other"
+    run make -s -C "$ROOT" install DESTDIR="$dest" PREFIX="$prefix"
+    run make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX="$prefix"
+    got=$(cd "$dest" && find . -mindepth 1 | sed 's|^\.||' | sort | tr '\n' ' ')
+    if [ "$RC" = 0 ] && [ "$got" = "/opt /opt/hpq-test /opt/hpq-test/bin /opt/hpq-test/bin/other " ]; then
+        pass "make uninstall keeps a directory that holds another file (bin/other stays)"
+    else fail "make uninstall keeps what is not its own" "rc=$RC left: $got" "$ERR"; fi
     rm -rf "$dest"
+}
+
+# scripts/install-deps.sh (what `make demo` runs first) on a machine that has none of the
+# packages, with apt-get, dpkg-query and sudo replaced by stand-ins on PATH that record their calls.
+t_install_deps_says_what() {
+    local bin=$WORK/fake-apt
+    mkdir -p "$bin"
+    printf '#!/bin/sh\nexit 1\n' >"$bin/dpkg-query"
+    printf '#!/bin/sh\nexec "$@"\n' >"$bin/sudo"
+    cat >"$bin/apt-get" <<'SH'
+#!/bin/sh
+echo "apt-get $1 ran" >&2
+[ "$1" = update ] && exit 0
+for p in "$@"; do case $p in -*|*=*|install) ;; *) echo "Unpacking $p (1.0) ..."; echo "Setting up $p (1.0) ..." ;; esac; done
+SH
+    chmod 755 "$bin"/*
+    run env PATH="$bin:$PATH" "$ROOT/scripts/install-deps.sh"
+    local list n first order
+    list=$("$ROOT/scripts/install-deps.sh" --list)
+    n=$(wc -w <<<"$list")
+    first=$(head -n1 <<<"$ERR")
+    order=$(grep -n -e '^install-deps: apt-get update' -e '^apt-get update ran' -e '^apt-get install ran' \
+        -e "^install-deps:   set up ${list%% *}\$" -e '^install-deps: done' <<<"$ERR" | cut -d: -f1 | tr '\n' ' ')
+    if [ "$RC" = 0 ] && [ "$first" = "install-deps: installing $n Debian packages with apt-get (a minute or more on a fresh machine): $list" ] &&
+        [ "$(grep -c '^install-deps:   set up ' <<<"$ERR")" = "$n" ] && [ "$order" = "2 3 4 5 $((n + 5)) " ] &&
+        ! grep -q Unpacking <<<"$OUT$ERR"; then
+        pass "install-deps says what it installs ($n packages, named) before apt runs, then one 'set up' line per package as apt goes"
+    else fail "install-deps says what it installs" "rc=$RC order=$order" "$ERR"; fi
+    rm -rf "$bin"
 }
 
 # dpkg waits for no lock: retry while another apt/dpkg holds it (other jobs
@@ -387,4 +426,4 @@ t_source_exec() {
     else fail "exec source, not postgres" "rc=$RC lines=$lines out=$OUT" "$ERR"; fi
 }
 
-tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_debian_package t_minimal_root t_source_file t_source_exec
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_install_deps_says_what t_debian_package t_minimal_root t_source_file t_source_exec
