@@ -22,6 +22,7 @@ TEST_PACKAGES=(
     libcmocka-dev                  # unit tests
     debootstrap                    # the minimal Debian root test (as a container image is built)
     strace binutils                # hardening tests: files libpq opens; the wipe in the disassembly
+    lintian                        # the .deb checked as Debian checks packages
 )
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207

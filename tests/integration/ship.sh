@@ -288,6 +288,22 @@ t_debian_package() {
     else fail "dpkg -r removes the package" "rc=$RC left: $left" "$ERR"; fi
 }
 
+# The package as Debian's own checker sees it, every tag shown (-I, --pedantic): no error, no
+# warning; and none of its hardening notes, for the library or the command (dpkg-buildflags).
+t_deb_lintian() {
+    if ! command -v lintian >/dev/null; then skip "lintian --pedantic on the .deb" "no lintian (scripts/install-deps.sh --tests)"; return; fi
+    run make -s -C "$ROOT" deb
+    local deb; deb=$(deb_path)
+    [ -n "$deb" ] || { fail "make deb" "rc=$RC" "$ERR"; return; }
+    run lintian --pedantic -I --tag-display-limit 0 "$deb"
+    local ew hard
+    ew=$(grep -cE '^[EW]: ' <<<"$OUT")
+    hard=$(grep -c 'hardening-' <<<"$OUT")
+    if [ "$RC" = 0 ] && [ "$ew" = 0 ] && [ "$hard" = 0 ]; then
+        pass "lintian --pedantic -I on $(basename "$deb"): 0 errors, 0 warnings, no hardening note (fortify, relro, bindnow: library and command)$([ -n "$OUT" ] && printf '; %s' "$(grep -c . <<<"$OUT") info or pedantic notes")"
+    else fail "lintian --pedantic: 0 E/W" "rc=$RC E/W=$ew hardening=$hard" "$OUT" "$ERR"; fi
+}
+
 # --- a minimal Debian root, as a container image is built -----------------------------------
 # debootstrap --variant=minbase, the .deb installed with --no-install-recommends
 # (its Depends must bring everything), the test CA and the token as files,
@@ -426,4 +442,4 @@ t_source_exec() {
     else fail "exec source, not postgres" "rc=$RC lines=$lines out=$OUT" "$ERR"; fi
 }
 
-tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_install_deps_says_what t_debian_package t_minimal_root t_source_file t_source_exec
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_install_deps_says_what t_debian_package t_deb_lintian t_minimal_root t_source_file t_source_exec
