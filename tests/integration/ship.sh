@@ -174,6 +174,69 @@ t_doctor_failures() {
     set_var HPQ_SHIP_MYSQL_URL null; set_var HPQ_SHIP_DOWN_URL null; set_var HPQ_SHIP_NOSSL_URL null
 }
 
+# The doctor's rows as "TAG NAME", the database's own rows folded into one "database"
+# ("--" rows keep their reason: "-- NAME (WHY)").
+doctor_rows() {
+    sed -nE -e 's/^(ok|FAIL) +(database reachable|SSL|database login|SSL in use|TLS version|server version):.*/\1 database/p' \
+        -e 't' -e 's/^--   ([^:]+): skipped, (.+)$/-- \1 (\2)/p' -e 's/^(ok|FAIL) +([^:]+):.*/\1 \2/p' <<<"$1" | uniq
+}
+
+# doctor_skips WHAT ROWS CMD...: the doctor prints exactly ROWS (one per line, as doctor_rows).
+doctor_skips() {
+    local what=$1 want=$2 got
+    shift 2
+    run "$@"
+    got=$(doctor_rows "$OUT")
+    if [ "$RC" = 1 ] && [ "$got" = "$want" ]; then
+        pass "doctor, $what: every row it did not check is listed as skipped, with why ($(grep -c '^--' <<<"$OUT") rows)"
+    else fail "doctor, $what: every row listed" "rc=$RC" "got:" "$got" "want:" "$want" "$OUT"; fi
+}
+
+t_doctor_skips() {
+    local app=$HPQ_APP head tail
+    head=$'ok configuration\nok library\nok token'
+    tail=$'ok cache directory\nok CA bundle'
+    doctor_skips "refused token (401)" "$head"$'\nok API\nFAIL token accepted
+-- app (the API refused the token (401))
+-- token scope (the API refused the token (401))
+-- config var (the API refused the token (401))
+-- database (the API refused the token (401))\n'"$tail" \
+        hpq env HEROKU_API_KEY=HRKU-00000000-not-a-token "$HPQ_CMD" doctor -a "$app"
+    doctor_skips "unknown app (404)" "$head"$'\nok API\nok token accepted\nFAIL app
+-- token scope (the API knows no such app for this token (404))
+-- config var (the API knows no such app for this token (404))
+-- database (the API knows no such app for this token (404))\n'"$tail" \
+        hpq "$HPQ_CMD" doctor -a hpq-no-such-app
+    doctor_skips "token without access (403)" "$head"$'\nok API\nok token accepted\nok app\nFAIL token scope
+-- config var (the API gave no config vars (403))
+-- database (the API gave no config vars (403))\n'"$tail" \
+        hpq env HEROKU_API_KEY="$HPQ_FORBIDDEN_TOKEN" "$HPQ_CMD" doctor -a "$app"
+    doctor_skips "missing config var" "$head"$'\nok API\nok token accepted\nok app\nok token scope\nFAIL config var
+-- database (no database URL)\n'"$tail" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_MISSING_URL
+    local down; down=$(free_port)
+    set_var HPQ_SHIP_DOWN_URL "\"postgres://hpq_user:hpq-not-a-password@127.0.0.1:$down/db\""
+    doctor_skips "database down" "$head"$'\nok API\nok token accepted\nok app\nok token scope\nok config var\nFAIL database
+-- SSL (the server did not answer)
+-- database login (the server did not answer)
+-- SSL in use (the server did not answer)
+-- TLS version (the server did not answer)
+-- server version (the server did not answer)\n'"$tail" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_DOWN_URL
+    set_var HPQ_SHIP_DOWN_URL null
+    doctor_skips "no app" $'FAIL configuration\nok library
+-- token (the library would do nothing (configuration))
+-- API (the library would do nothing (configuration))
+-- token accepted (the library would do nothing (configuration))
+-- app (the library would do nothing (configuration))
+-- token scope (the library would do nothing (configuration))
+-- config var (the library would do nothing (configuration))
+-- database (the library would do nothing (configuration))
+-- cache directory (the library would do nothing (configuration))
+ok CA bundle' \
+        hpq env -u HEROKU_APP "$HPQ_CMD" doctor
+}
+
 # The files `make install` documents (README, "Install"), under a PREFIX.
 documented_files() {
     printf '%s\n' "$1/bin/herokupq" "$1/lib/herokupq/libherokupq.so" \
@@ -442,4 +505,4 @@ t_source_exec() {
     else fail "exec source, not postgres" "rc=$RC lines=$lines out=$OUT" "$ERR"; fi
 }
 
-tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_install_deps_says_what t_debian_package t_deb_lintian t_minimal_root t_source_file t_source_exec
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_doctor_skips t_make_install t_install_deps_says_what t_debian_package t_deb_lintian t_minimal_root t_source_file t_source_exec
