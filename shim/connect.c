@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "conns.h"
+#include "fallback.h"
 #include "log.h"
 #include "parse_memo.h"
 #include "seen.h"
@@ -28,42 +29,6 @@ void hpq_connect_started(const struct hpq_libpq *lib, PGconn *conn)
     lib->set_error_verbosity(conn, PQERRORS_VERBOSE);
     attempt_conn = conn;
     attempt_armed = false;
-}
-
-/* Make conn's error message exactly text + "\n", where the message holds text
- * inside libpq's own words. PQerrorMessage returns libpq's heap buffer (char *,
- * as PQpass does, creds.h); the new message is strictly shorter than the one
- * there, so it is moved to the front in place and nothing is allocated. A
- * message that does not hold text (another libpq's wording) stays as it is. */
-static void error_is_ours(const struct hpq_libpq *lib, PGconn *conn, const char *text)
-{
-    char *message = conn ? lib->error_message(conn) : NULL;
-    char *at = message ? strstr(message, text) : NULL;
-    size_t n = strlen(text);
-    if (!at || at[n] == '\0')
-        return;
-    memmove(message, at, n);
-    message[n] = '\n';
-    message[n + 1] = '\0';
-}
-
-/* A connection that failed before reaching any server, whose PQerrorMessage
- * is the shim's "herokupq: CAUSE". libpq has no setter for a PGconn's error and
- * no message that is a caller's text alone: every one wraps it (an unknown
- * option: 'invalid connection option "NAME"'). So the cause is given as the
- * name of an unknown option, and the message libpq wrote around it is then
- * cut down to the name (error_is_ours). */
-static PGconn *failed_conn(const struct hpq_libpq *lib, const char *cause)
-{
-    char raw[HPQ_ERR_MAX + 64], option[HPQ_ERR_MAX + 64];
-    snprintf(raw, sizeof raw, "herokupq: %s", cause);
-    hpq_log_scrub(raw, option, sizeof option); /* an API message may echo the token */
-    const char *const keywords[] = {option, NULL};
-    const char *const values[] = {"1", NULL};
-    PGconn *conn = lib->connectdb_params(keywords, values, 0);
-    if (conn && lib->status(conn) == CONNECTION_BAD)
-        error_is_ours(lib, conn, option);
-    return conn;
 }
 
 /* Said once per process: the program gets the database it names, not the URL's. */
@@ -128,31 +93,6 @@ static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_config *c
     return conn;
 }
 
-/* The program's own value of key, else its environment variable's, else libpq's default. */
-static const char *own(const struct hpq_params *program, const char *key, const char *env)
-{
-    const char *v = hpq_params_get(program, key);
-    if (!v || !*v)
-        v = getenv(env);
-    return v && *v ? v : NULL;
-}
-
-/* One line: no URL, so the connection goes where the program's own parameters
- * say (which, when the program names no host, is libpq's default socket: a
- * failure there points nowhere near the cause without this line). */
-static void warn_fallback(const struct hpq_config *cfg, const struct hpq_params *program)
-{
-    const char *host = own(program, "host", "PGHOST");
-    host = host ? host : own(program, "hostaddr", "PGHOSTADDR");
-    const char *port = own(program, "port", "PGPORT"), *db = own(program, "dbname", "PGDATABASE");
-    char origin[HPQ_ERR_MAX];
-    hpq_log(HPQ_WARN, "no URL from %s: falling back to the program's own parameters "
-            "(sslmode at least require): host %s, port %s, database %s",
-            hpq_config_origin(cfg, origin, sizeof origin),
-            host ? host : "(libpq's default, a local Unix socket)",
-            port ? port : "(libpq's default, 5432)", db ? db : "(libpq's default, the user name)");
-}
-
 /* No URL to use: the program's own routing, still over SSL; or, when strict,
  * a failed connection that says why. */
 static PGconn *connect_with_program_params(const struct hpq_libpq *lib,
@@ -161,8 +101,8 @@ static PGconn *connect_with_program_params(const struct hpq_libpq *lib,
                                           bool start)
 {
     if (cfg->strict)
-        return failed_conn(lib, why);
-    warn_fallback(cfg, program);
+        return hpq_fallback_failed_conn(lib, why);
+    hpq_fallback_warn(cfg, program);
     PGconn *conn = open_conn(lib, cfg, program, NULL, start);
     if (conn && start)
         lib->set_error_verbosity(conn, PQERRORS_DEFAULT); /* not watched: nothing to learn */
