@@ -90,12 +90,16 @@ install: $(LIB) $(CMD)
 	install -m 644 shim/man/herokupq.7 $(DESTDIR)$(MANDIR)/man7/herokupq.7
 
 # uninstall also removes the directories install made, when left empty: herokupq's own and the
-# man sections; under a DESTDIR (a staging root) every one up to the DESTDIR, never /usr/local/bin.
+# man sections; under a DESTDIR (a staging root) every one up to the DESTDIR. Never, without a
+# DESTDIR, a directory such as /usr/local/bin that other software shares.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	@[ -z "$(DESTDIR)" ] || ! cd "$(DESTDIR)" || for d in $(patsubst /%,%,$(dir $(INSTALLED))); do \
-	    [ ! -d "$$d" ] || rmdir -p --ignore-fail-on-non-empty "$$d"; done
-	-rmdir $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 2>/dev/null
+ifeq ($(DESTDIR),)
+	rmdir --ignore-fail-on-non-empty $(LIBDIR) $(MANDIR)/man1 $(MANDIR)/man7 2>/dev/null || true
+else
+	if cd "$(DESTDIR)" 2>/dev/null; then for d in $(patsubst /%,%,$(dir $(INSTALLED))); do \
+	    [ ! -d "$$d" ] || rmdir -p --ignore-fail-on-non-empty "$$d"; done; fi
+endif
 
 # The Debian package (Debian's tools: dpkg-buildflags, dpkg-shlibdeps, dpkg-deb), from the tree,
 # built apart in build/deb-build with Debian's hardening flags.
