@@ -26,7 +26,7 @@ all: $(LIB) $(CMD)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HPQ_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(HPQ_CFLAGS) -c $< -o $@
 
 # dlsym's pass-through must be a tail call (see entry.c), whatever CFLAGS say.
 $(BUILD)/shim/entry.o: CFLAGS += -O2 -foptimize-sibling-calls
@@ -37,8 +37,8 @@ $(BUILD)/exports.map: shim/exports.map.in shim/interposed.h
 	$(CC) -E -P -x c -Ishim $< -o $@
 
 $(LIB): $(SHIM_OBJ) $(BUILD)/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
-	    -Wl,-z,defs -Wl,-z,now $(SHIM_LIBS)
+	$(CC) $(LDFLAGS) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
+	    -Wl,-z,defs -Wl,-z,relro -Wl,-z,now $(SHIM_LIBS)
 
 # The same library built with ASan and UBSan for the suite's sanitizer runs. libasan and
 # libubsan are its own dependencies (DT_NEEDED), so a program needs nothing preloaded but
@@ -62,16 +62,17 @@ $(ASAN_LIB): $(ASAN_OBJ) $(BUILD)/exports.map
 # files, compiled again for a program (no -fPIC, no hidden visibility). It
 # links libpq (the doctor connects); --gc-sections drops what it never calls.
 CMD_SRC  := $(wildcard shim/cmd/*.c) $(addprefix shim/,config.c source.c source_file.c source_exec.c source_text.c \
-            netrc.c curl.c rewrite.c log.c redact.c secret.c libc.c once.c openssl.c)
+            netrc.c curl.c parse.c rewrite.c log.c redact.c secret.c libc.c once.c openssl.c)
 CMD_OBJ  := $(CMD_SRC:shim/%.c=$(BUILD)/cmdobj/%.o)
 CMD_LIBS := $(shell pkg-config --libs libpq libcjson 2>/dev/null || echo -lpq -lcjson) -ldl -lpthread
 
 $(BUILD)/cmdobj/%.o: shim/%.c $(wildcard shim/*.h shim/cmd/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -ffunction-sections $(WARN) $(DEPS_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -ffunction-sections $(WARN) $(DEPS_CFLAGS) -c $< -o $@
 
 $(CMD): $(CMD_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) -Wl,--gc-sections -Wl,--as-needed $(CMD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) -Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro -Wl,-z,now \
+	    $(CMD_LIBS)
 
 # make install / uninstall: PREFIX (default /usr/local) and DESTDIR, as usual.
 PREFIX  ?= /usr/local
@@ -88,14 +89,24 @@ install: $(LIB) $(CMD)
 	install -m 644 shim/man/herokupq.1 $(DESTDIR)$(MANDIR)/man1/herokupq.1
 	install -m 644 shim/man/herokupq.7 $(DESTDIR)$(MANDIR)/man7/herokupq.7
 
+# uninstall also removes the directories install made, when left empty: herokupq's own and the
+# man sections; under a DESTDIR (a staging root) every one up to the DESTDIR. Never, without a
+# DESTDIR, a directory such as /usr/local/bin that other software shares.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+ifeq ($(DESTDIR),)
+	rmdir --ignore-fail-on-non-empty $(LIBDIR) $(MANDIR)/man1 $(MANDIR)/man7 2>/dev/null || true
+else
+	if cd "$(DESTDIR)" 2>/dev/null; then for d in $(patsubst /%,%,$(dir $(INSTALLED))); do \
+	    [ ! -d "$$d" ] || rmdir -p --ignore-fail-on-non-empty "$$d"; done; fi
+endif
 
-# The Debian package (Debian's tools: dpkg-shlibdeps, dpkg-deb), from the tree.
+# The Debian package (Debian's tools: dpkg-buildflags, dpkg-shlibdeps, dpkg-deb), from the tree,
+# built apart in build/deb-build with Debian's hardening flags.
 DEB := $(BUILD)/herokupq_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
 deb: $(DEB)
-$(DEB): $(LIB) $(CMD) $(wildcard shim/man/*) $(wildcard scripts/debian/*) LICENSE
+$(DEB): $(SHIM_SRC) $(CMD_SRC) $(wildcard shim/*.h shim/cmd/*.h shim/man/*) $(wildcard scripts/debian/*) \
+        shim/exports.map.in LICENSE Makefile
 	scripts/debian/build-deb.sh $(VERSION) $@
 
 # Proof that an error under the ASan library, or under memcheck, fails the program

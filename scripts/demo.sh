@@ -7,7 +7,9 @@ cd "$ROOT"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+say "Installing what the demo needs, if missing (scripts/install-deps.sh --list: $(scripts/install-deps.sh --list | wc -w) Debian packages)"
 scripts/install-deps.sh
+say "Building the library and the command (make all)"
 make --no-print-directory -s all
 
 # shellcheck source=tests/lib.sh

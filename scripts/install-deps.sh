@@ -22,6 +22,7 @@ TEST_PACKAGES=(
     libcmocka-dev                  # unit tests
     debootstrap                    # the minimal Debian root test (as a container image is built)
     strace binutils                # hardening tests: files libpq opens; the wipe in the disassembly
+    lintian                        # the .deb checked as Debian checks packages
 )
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207
@@ -56,10 +57,16 @@ for p in "${PACKAGES[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "install-deps: installing ${missing[*]}" >&2
+# Said before apt starts, and one line per package as apt sets it up: on a fresh machine this
+# takes a minute or more, and a silent minute looks like a hang.
+echo "install-deps: installing ${#missing[@]} Debian packages with apt-get (a minute or more" \
+    "on a fresh machine): ${missing[*]}" >&2
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: apt-get update" >&2
 "${sudo[@]}" apt-get update -qq
 # Another apt run (a second checkout's tests) may hold dpkg's lock: wait for it.
-"${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null
+"${sudo[@]}" apt-get install -y -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" |
+    sed -nu 's/^Setting up \([^ ]*\) .*/install-deps:   set up \1/p' >&2
+echo "install-deps: done" >&2

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "filecache.h"
 #include "log.h"
 #include "source_file.h"
@@ -56,13 +57,6 @@ struct hpq_cache {
 };
 
 /* ---- clocks and the real fetch ---------------------------------------------------------- */
-
-long long hpq_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long long real_mono(void *ctx)
 {

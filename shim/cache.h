@@ -67,9 +67,6 @@ void hpq_cache_lock(void);
 void hpq_cache_unlock(void);
 void hpq_cache_after_fork_child(void);
 
-/* Monotonic milliseconds. */
-long long hpq_now_ms(void);
-
 /* ---- A cache of its own, with its clock and fetch injected (unit tests). */
 
 struct hpq_cache_ops {

@@ -19,7 +19,7 @@ static const struct hpq_curl *loaded;
 static struct hpq_once load_once = HPQ_ONCE_INIT;
 
 #define BIND(field, name)                                                                   \
-    (*(void **)&curl_table.field = hpq_real_dlsym()(h, (name)), curl_table.field != NULL)
+    (*(void **)&curl_table.field = hpq_libc_dlsym()(h, (name)), curl_table.field != NULL)
 
 static bool bind_all(void *h)
 {
@@ -38,13 +38,13 @@ static bool bind_all(void *h)
 static void load(void)
 {
     /* RTLD_LOCAL: libcurl's symbols must not become visible to the program. */
-    void *h = hpq_real_dlopen()(HPQ_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *h = hpq_libc_dlopen()(HPQ_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         hpq_log(HPQ_ERROR, "cannot load %s (install libcurl4): %s", HPQ_CURL_SONAME, dlerror());
         return;
     }
     CURLcode (*global_init)(long flags) =
-        (CURLcode(*)(long))hpq_real_dlsym()(h, "curl_global_init");
+        (CURLcode(*)(long))hpq_libc_dlsym()(h, "curl_global_init");
     if (!global_init || !bind_all(h) || !curl_table.version_info(CURLVERSION_NOW)) {
         hpq_log(HPQ_ERROR, "%s lacks a function the shim needs (libcurl 7.84 or later is required)",
                 HPQ_CURL_SONAME);

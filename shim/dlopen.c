@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fork.h"
 #include "log.h"
+#include "shim_on.h"
 
 #define MAX_PHDRS 64
 #define MAX_DYN 512

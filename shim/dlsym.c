@@ -5,10 +5,10 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "fork.h"
 #include "libc.h"
 #include "log.h"
 #include "real.h"
+#include "shim_on.h"
 
 static bool same_object(const void *a, const void *b)
 {
@@ -31,7 +31,7 @@ void *hpq_dlsym_override(void *handle, const char *name, const void *caller,
      * with the shim off, a program gets exactly what libc gives it. */
     if (!mine || same_object(caller, mine) || !hpq_shim_on())
         return NULL;
-    void *theirs = hpq_real_dlsym()(handle, name);
+    void *theirs = hpq_libc_dlsym()(handle, name);
     if (!theirs || same_object(theirs, mine))
         return NULL;
     hpq_libpq_seen(theirs);

@@ -33,7 +33,7 @@ HPQ_EXPORT void *dlsym(void *handle, const char *name)
      * keeps errno itself (configuration parsing restores it). */
     void *mine = hpq_dlsym_override(handle, name, HPQ_CALLER, exports,
                                     sizeof exports / sizeof exports[0]);
-    hpq_dlsym_fn real = mine ? NULL : hpq_real_dlsym();
+    hpq_dlsym_fn real = mine ? NULL : hpq_libc_dlsym();
     if (mine)
         return mine;
     return real(handle, name);
@@ -45,7 +45,7 @@ HPQ_EXPORT void *dlopen(const char *file, int flags)
 {
     int saved = errno; /* reading the file's ELF header is not the program's doing */
     int adjusted = hpq_dlopen_flags(file, flags);
-    hpq_dlopen_fn real = hpq_real_dlopen();
+    hpq_dlopen_fn real = hpq_libc_dlopen();
     errno = saved;
     return real(file, adjusted);
 }

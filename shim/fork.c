@@ -6,13 +6,12 @@
 #include <pthread.h>
 
 #include "cache.h"
-#include "config.h"
-#include "connect.h"
 #include "conns.h"
 #include "curl.h"
 #include "libc.h"
 #include "log.h"
 #include "openssl.h"
+#include "parse_memo.h"
 #include "real.h"
 #include "seen.h"
 #include "sha256.h"
@@ -41,7 +40,7 @@ static const struct global_lock {
     {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_source_file_lock, hpq_source_file_unlock, hpq_source_file_unlock},
-    {hpq_connect_lock, hpq_connect_unlock, hpq_connect_unlock}, /* the kept conninfo and URL */
+    {hpq_parse_memo_lock, hpq_parse_memo_unlock, hpq_parse_memo_unlock},
     {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
 };
 
@@ -70,8 +69,8 @@ static void reinit_all_in_child(void)
  * for them. */
 static void prepare(void)
 {
-    hpq_real_dlsym();
-    hpq_real_dlopen();
+    hpq_libc_dlsym();
+    hpq_libc_dlopen();
     lock_all();
 }
 
@@ -79,10 +78,4 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 static void register_handlers(void) { pthread_atfork(prepare, unlock_all, reinit_all_in_child); }
 
-bool hpq_shim_on(void)
-{
-    if (!hpq_config()->enabled)
-        return false;
-    pthread_once(&registered, register_handlers);
-    return true;
-}
+void hpq_fork_handlers_register(void) { pthread_once(&registered, register_handlers); }

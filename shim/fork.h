@@ -10,11 +10,9 @@
 #ifndef HPQ_FORK_H
 #define HPQ_FORK_H
 
-#include <stdbool.h>
-
-/* Whether the shim is on (the config's enabled). The first time it is, the
- * handlers are registered: the policy files ask this instead of the config, so
- * a process with the shim off never has them. */
-bool hpq_shim_on(void);
+/* Register the handlers (pthread_atfork), once per process: called when the
+ * shim is first found on (shim_on.h), so a process with it off never has
+ * them. */
+void hpq_fork_handlers_register(void);
 
 #endif

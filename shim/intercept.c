@@ -13,12 +13,14 @@
 #include "config.h"
 #include "connect.h"
 #include "conns.h"
-#include "fork.h"
 #include "log.h"
 #include "openssl.h"
+#include "parse.h"
+#include "parse_memo.h"
 #include "real.h"
-#include "rewrite.h"
+#include "reset.h"
 #include "seen.h"
+#include "shim_on.h"
 #include "version.h"
 
 static __thread unsigned depth;
@@ -101,7 +103,7 @@ static int program_params(const struct hpq_libpq *lib, const struct call *c,
                           struct hpq_params *out, char *err, size_t errlen)
 {
     switch (c->kind) {
-    case BY_CONNINFO: return hpq_connect_program_conninfo(lib, c->conninfo, out, err, errlen);
+    case BY_CONNINFO: return hpq_parse_memo_program(lib, c->conninfo, out, err, errlen);
     case BY_ARRAYS:
         return hpq_params_from_arrays(lib, c->keywords, c->values, c->expand_dbname, out, err,
                                       errlen);
@@ -287,7 +289,7 @@ PostgresPollingStatusType hpq_on_connect_poll(const void *caller, PGconn *conn)
     bool mine = outermost();
     enter(lib); /* a reset the shim restarts polls inside libpq */
     PostgresPollingStatusType status = lib->connect_poll(conn);
-    KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
+    KEEPING_ERRNO(status = hpq_reset_settled(lib, hpq_config(), conn, status));
     leave();
     if (mine)
         errno_restore(e);
@@ -306,7 +308,7 @@ PostgresPollingStatusType hpq_on_reset_poll(const void *caller, PGconn *conn)
     bool mine = outermost();
     enter(lib); /* libpq's PQresetPoll calls its PQconnectPoll */
     PostgresPollingStatusType status = lib->reset_poll(conn);
-    KEEPING_ERRNO(status = hpq_connect_settled(lib, hpq_config(), conn, status));
+    KEEPING_ERRNO(status = hpq_reset_settled(lib, hpq_config(), conn, status));
     leave();
     if (mine)
         errno_restore(e);
@@ -327,7 +329,7 @@ void hpq_on_reset(const void *caller, PGconn *conn)
         return;
     }
     enter(lib);
-    hpq_connect_reset(lib, hpq_config(), conn);
+    hpq_reset(lib, hpq_config(), conn);
     leave();
     errno_restore(e);
 }
@@ -342,7 +344,7 @@ int hpq_on_reset_start(const void *caller, PGconn *conn)
     if (!outermost())
         return lib->reset_start(conn);
     enter(lib);
-    int started = hpq_connect_reset_start(lib, hpq_config(), conn);
+    int started = hpq_reset_start(lib, hpq_config(), conn);
     leave();
     errno_restore(e);
     return started;

@@ -45,13 +45,13 @@ static void *no_object(const char *file, int flags)
     return NULL;
 }
 
-hpq_dlsym_fn hpq_real_dlsym(void)
+hpq_dlsym_fn hpq_libc_dlsym(void)
 {
     pthread_once(&found_once, find_loader);
     return real_dlsym ? real_dlsym : no_symbol;
 }
 
-hpq_dlopen_fn hpq_real_dlopen(void)
+hpq_dlopen_fn hpq_libc_dlopen(void)
 {
     pthread_once(&found_once, find_loader);
     return real_dlopen ? real_dlopen : no_object;

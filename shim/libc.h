@@ -14,7 +14,7 @@ typedef void *(*hpq_dlopen_fn)(const char *file, int flags);
 /* libc's dlsym and dlopen, found once with dlvsym. If libc has none (never on
  * glibc), a function that finds nothing (logged once). Called from inside the
  * shim, RTLD_NEXT is relative to the shim, as for any library. */
-hpq_dlsym_fn hpq_real_dlsym(void);
-hpq_dlopen_fn hpq_real_dlopen(void);
+hpq_dlsym_fn hpq_libc_dlsym(void);
+hpq_dlopen_fn hpq_libc_dlopen(void);
 
 #endif

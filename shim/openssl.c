@@ -15,8 +15,8 @@ static struct hpq_once setup_once = HPQ_ONCE_INIT;
 static void *loaded_function(const char *const sonames[2], const char *name)
 {
     for (unsigned i = 0; i < 2; i++) {
-        void *lib = hpq_real_dlopen()(sonames[i], RTLD_LAZY | RTLD_NOLOAD);
-        void *fn = lib ? hpq_real_dlsym()(lib, name) : NULL;
+        void *lib = hpq_libc_dlopen()(sonames[i], RTLD_LAZY | RTLD_NOLOAD);
+        void *fn = lib ? hpq_libc_dlsym()(lib, name) : NULL;
         if (fn)
             return fn;
     }

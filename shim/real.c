@@ -71,10 +71,10 @@ static void *connectdb_seen_by(const void *caller)
      * another thread was doing that crashed in _dl_load_cache_lookup. */
     if (!dladdr(caller, &info) || !info.dli_fname || !strchr(info.dli_fname, '/'))
         return NULL;
-    void *handle = hpq_real_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    void *handle = hpq_libc_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     if (!handle)
         return NULL;
-    void *fn = hpq_real_dlsym()(handle, "PQconnectdb");
+    void *fn = hpq_libc_dlsym()(handle, "PQconnectdb");
     dlclose(handle); /* NOLOAD took a reference; give it back */
     return fn;
 }
@@ -93,7 +93,7 @@ static void *find_connectdb(const void *caller)
 {
     void *fn = connectdb_seen_by(caller);
     if (!fn || is_shim(fn))
-        fn = hpq_real_dlsym()(RTLD_NEXT, "PQconnectdb"); /* the next after the shim */
+        fn = hpq_libc_dlsym()(RTLD_NEXT, "PQconnectdb"); /* the next after the shim */
     if (!fn || is_shim(fn))
         fn = __atomic_load_n(&dlsym_connectdb, __ATOMIC_ACQUIRE);
     return fn && !is_shim(fn) ? fn : NULL;
@@ -105,7 +105,7 @@ static bool bind_functions(struct hpq_libpq *lib, void *h)
 {
     void *fn;
 #define BIND(ret, name, field, params)                                                         \
-    if (!(fn = hpq_real_dlsym()(h, #name)))                                                    \
+    if (!(fn = hpq_libc_dlsym()(h, #name)))                                                    \
         return false;                                                                          \
     lib->field = (ret(*) params)fn;
 #define BIND_INTERPOSED(ret, name, field, params, args) BIND(ret, name, field, params)
@@ -122,7 +122,7 @@ static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
     Dl_info info;
     if (!dladdr(connectdb_fn, &info))
         return false;
-    void *h = hpq_real_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    void *h = hpq_libc_dlopen()(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     if (!h)
         return false;
     lib->base = info.dli_fbase;

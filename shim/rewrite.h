@@ -1,7 +1,7 @@
 /* rewrite.h — the program's connection parameters × the resolved URL.
  *
- * Pure functions: no I/O, no global state. Parsing of connection strings and
- * URLs is libpq's own (PQconninfoParse of the caller's libpq). */
+ * Pure functions: no I/O, no global state, no call into libpq. Parsing
+ * connection strings and URLs is libpq's own work: parse.h. */
 #ifndef HPQ_REWRITE_H
 #define HPQ_REWRITE_H
 
@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "real.h"
 
 #define HPQ_MAX_PARAMS 64
 
@@ -30,18 +29,6 @@ const char *hpq_params_get(const struct hpq_params *params, const char *key);
 /* Add every pair of from to out. 0, or -1 if out of memory. */
 int hpq_params_copy(struct hpq_params *out, const struct hpq_params *from);
 
-/* The parameters a program passed to each libpq entry point, as libpq itself
- * would combine them (later values win, empty values are ignored, dbname may
- * expand). Return 0, or -1 with a message in err. */
-int hpq_params_from_conninfo(const struct hpq_libpq *lib, const char *conninfo,
-                             struct hpq_params *out, char *err, size_t errlen);
-int hpq_params_from_arrays(const struct hpq_libpq *lib, const char *const *keywords,
-                           const char *const *values, int expand_dbname,
-                           struct hpq_params *out, char *err, size_t errlen);
-int hpq_params_from_setdb(const struct hpq_libpq *lib, const char *host, const char *port,
-                          const char *options, const char *dbname, const char *login,
-                          const char *pwd, struct hpq_params *out, char *err, size_t errlen);
-
 /* Whether this connection goes to the Heroku database: HEROKUPQ_TARGET=all, or
  * a host it names (its own host parameter, else env_pghost) is a target. */
 bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *program,
@@ -52,16 +39,9 @@ bool hpq_is_target(const struct hpq_config *cfg, const struct hpq_params *progra
 const char *hpq_target_var(const struct hpq_config *cfg, const struct hpq_params *program,
                            const char *env_pghost);
 
-/* Parse and check a resolved config var: a postgres:// or postgresql:// URL
- * naming a host that is not a Unix-domain socket (hpq_hosts_have_socket).
- * A config var names a database and nothing more: out gets only host, port,
- * dbname, user, password and sslmode; the names (never the values) of the
- * other keys it set are listed in dropped ("a, b"; may be NULL). Return 0, or
- * -1 with the reason in err (never a password). */
-int hpq_url_parse_dropping(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
-                           char *dropped, size_t droppedlen, char *err, size_t errlen);
-int hpq_url_parse(const struct hpq_libpq *lib, const char *url, struct hpq_params *out,
-                  char *err, size_t errlen);
+/* Whether a URL may set key: host, port, dbname, user, password and sslmode
+ * (a config var names a database; it does not configure libpq). */
+bool hpq_url_key(const char *key);
 
 /* Whether any element of a libpq host list is one libpq takes as a Unix-domain
  * socket (where sslmode is ignored): a path starting with '/', an abstract

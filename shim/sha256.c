@@ -43,7 +43,7 @@ static const char *last_reason(void)
 }
 
 #define BIND(field, name)                                                                   \
-    (crypto.field = (__typeof__(crypto.field))hpq_real_dlsym()(h, (name)), crypto.field != NULL)
+    (crypto.field = (__typeof__(crypto.field))hpq_libc_dlsym()(h, (name)), crypto.field != NULL)
 
 static bool bind_all(void *h)
 {
@@ -56,7 +56,7 @@ static bool bind_all(void *h)
 static void load(void)
 {
     /* RTLD_LOCAL: nothing of it becomes visible to the program that was not. */
-    void *h = hpq_real_dlopen()(HPQ_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *h = hpq_libc_dlopen()(HPQ_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
         say_unavailable(why ? why : "not found");

@@ -9,15 +9,26 @@ VERSION=$1 OUT=$(realpath -m "$2")
 STAGE=$ROOT/build/deb
 ARCH=$(dpkg --print-architecture)
 
+# The changelog's newest entry is this version: a new version needs its entry first.
+top=$(dpkg-parsechangelog -l "$HERE/changelog" -S Version)
+[ "$top" = "$VERSION" ] || { echo "build-deb: scripts/debian/changelog starts at $top, not $VERSION" >&2; exit 1; }
+
 rm -rf "$STAGE"
 mkdir -p "$STAGE/root/DEBIAN" "$STAGE/shlibs/debian"
-make -s -C "$ROOT" install DESTDIR="$STAGE/root" PREFIX=/usr >/dev/null
+# Built apart (build/deb-build) with Debian's hardening flags, the library and the command alike:
+# fortify, stack protector, relro, bindnow (dpkg-buildflags, hardening=+all).
+export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+(cd "$ROOT" && make -s install BUILD=build/deb-build DESTDIR="$STAGE/root" PREFIX=/usr \
+    CFLAGS="$(dpkg-buildflags --get CFLAGS)" CPPFLAGS="$(dpkg-buildflags --get CPPFLAGS)" \
+    LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" >/dev/null)
 R=$STAGE/root
 strip --strip-unneeded --remove-section=.comment --remove-section=.note \
     "$R/usr/bin/herokupq" "$R/usr/lib/herokupq/libherokupq.so"
 gzip -9n "$R/usr/share/man/man1/herokupq.1" "$R/usr/share/man/man7/herokupq.7"
 install -d "$R/usr/share/doc/herokupq"
 install -m 644 "$ROOT/LICENSE" "$R/usr/share/doc/herokupq/copyright"
+# A native package's changelog (Debian's format) is changelog.gz.
+gzip -9n <"$HERE/changelog" >"$R/usr/share/doc/herokupq/changelog.gz"
 
 # What the two binaries link (libc6, libcjson1, libpq5 for the command), as
 # dpkg-shlibdeps reads it; then what the library loads at run time without

@@ -14,6 +14,7 @@
 
 #include "../config.h"
 #include "../real.h"
+#include "../parse.h"
 #include "../rewrite.h"
 
 /* Exec argv[0] (PATH searched) with the library appended to LD_PRELOAD.
@@ -42,6 +43,9 @@ int hpq_check_ok(const char *name, const char *fmt, ...) __attribute__((format(p
 int hpq_check_fail(const char *name, const char *fix, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int hpq_check_skip(const char *name, const char *why);
+/* "--   ROW: skipped, WHY" for each row of rows (NULL-terminated, in the order they are
+ * checked) after the one named after (NULL: every row): what a failure left unchecked. */
+void hpq_check_skip_after(const char *const *rows, const char *after, const char *why);
 
 /* The database checks (reachable, SSL, TLS version, server version) for a
  * resolved URL. Returns the number of failures. */

@@ -129,44 +129,56 @@ static int check_token(const struct hpq_config *cfg)
                           "no HEROKU_API_KEY and no netrc entry for %s in %s", host, path);
 }
 
-static void skip_all(const char *const *names, const char *why)
-{
-    for (unsigned i = 0; names[i]; i++)
-        hpq_check_skip(names[i], why);
-}
+/* The rows after the token, in the order they are checked: a row that fails (or cannot be
+ * checked) leaves every row after it unchecked, and each of those is said skipped, with why. */
+static const char *const heroku_rows[] = {"API",        "token accepted", "app", "token scope",
+                                          "config var", "database",       NULL};
+static const char *const source_rows[] = {"source", "URL", "database", NULL};
 
-static const char *const after_api[] = {"token accepted", "app", "token scope", "config var",
-                                        "database", NULL};
+void hpq_check_skip_after(const char *const *rows, const char *after, const char *why)
+{
+    unsigned i = 0;
+    if (after)
+        while (rows[i] && strcmp(rows[i++], after) != 0)
+            ;
+    for (; rows[i]; i++)
+        hpq_check_skip(rows[i], why);
+}
 
 /* How the API answered a well-formed request: the token, the app, the scope. */
 static int check_status(const struct hpq_config *cfg, long status, const char *err)
 {
-    if (status == 401)
-        return hpq_check_fail("token accepted", "make a new token: export HEROKU_API_KEY=$(" TOKEN_HOWTO ")",
-                              "%s", err);
+    if (status == 401) {
+        hpq_check_fail("token accepted", "make a new token: export HEROKU_API_KEY=$(" TOKEN_HOWTO ")",
+                       "%s", err);
+        hpq_check_skip_after(heroku_rows, "token accepted", "the API refused the token (401)");
+        return 1;
+    }
     hpq_check_ok("token accepted", "the API knows the token");
-    if (status == 404)
-        return hpq_check_fail("app", "check the name with heroku apps, then -a APP or HEROKU_APP",
-                              "%s", err);
+    if (status == 404) {
+        hpq_check_fail("app", "check the name with heroku apps, then -a APP or HEROKU_APP", "%s", err);
+        hpq_check_skip_after(heroku_rows, "app", "the API knows no such app for this token (404)");
+        return 1;
+    }
     hpq_check_ok("app", "%s", cfg->app);
     if (status == 403)
-        return hpq_check_fail("token scope",
-                              "use a token of an account with access to the app, scope read-protected: "
-                              TOKEN_HOWTO,
-                              "%s", err);
-    if (status != 200)
-        return hpq_check_fail("token scope", "retry later; if it persists, check status.heroku.com",
-                              "%s", err);
-    return hpq_check_ok("token scope", "can read the app's protected config vars");
+        hpq_check_fail("token scope",
+                       "use a token of an account with access to the app, scope read-protected: "
+                       TOKEN_HOWTO,
+                       "%s", err);
+    else if (status != 200)
+        hpq_check_fail("token scope", "retry later; if it persists, check status.heroku.com", "%s", err);
+    else
+        return hpq_check_ok("token scope", "can read the app's protected config vars");
+    char why[64];
+    snprintf(why, sizeof why, "the API gave no config vars (%ld)", status);
+    hpq_check_skip_after(heroku_rows, "token scope", why);
+    return 1;
 }
 
-static int check_config_var(const struct hpq_config *cfg, const char *url, const char *err)
+/* A URL the library would accept, shown with its password masked. */
+static int check_url(const struct hpq_config *cfg, const char *name, const char *fix, const char *url)
 {
-    static const char fix[] = "heroku config -a APP lists the vars: pass --var NAME "
-                              "(HEROKUPQ_CONFIG_VAR) naming the one that holds the postgres:// URL";
-    const char *name = cfg->source == HPQ_SOURCE_HEROKU ? "config var" : "URL";
-    if (!url)
-        return hpq_check_fail(name, fix, "%s", err);
     struct hpq_params params = {0};
     char why[256], shown[1024];
     int bad = hpq_url_parse(hpq_cmd_libpq(), url, &params, why, sizeof why);
@@ -176,6 +188,21 @@ static int check_config_var(const struct hpq_config *cfg, const char *url, const
         return hpq_check_fail(name, fix, "%s %s", cfg->source ? "the URL" : cfg->config_var, why);
     return hpq_check_ok(name, "%s = %s", cfg->source ? "the URL" : cfg->config_var,
                         hpq_redact(url, shown, sizeof shown));
+}
+
+static int check_config_var(const struct hpq_config *cfg, const char *url, const char *err)
+{
+    static const char fix[] = "heroku config -a APP lists the vars: pass --var NAME "
+                              "(HEROKUPQ_CONFIG_VAR) naming the one that holds the postgres:// URL";
+    const char *name = cfg->source == HPQ_SOURCE_HEROKU ? "config var" : "URL";
+    int failures = 0;
+    if (!url)
+        failures = hpq_check_fail(name, fix, "%s", err);
+    else
+        failures = check_url(cfg, name, fix, url);
+    if (failures)
+        hpq_check_skip_after((const char *const[]){name, "database", NULL}, name, "no database URL");
+    return failures;
 }
 
 /* HEROKUPQ_SOURCE=file:/exec:: the file or the command, then the database. */
@@ -191,7 +218,7 @@ static int check_other_source(const struct hpq_config *cfg)
                                       ? "the file must hold one line, a postgres:// URL"
                                       : "the command must exit 0 and print a postgres:// URL",
                                   "%s", err);
-        hpq_check_skip("database", "no database URL");
+        hpq_check_skip_after(source_rows, "source", "the source gave no URL");
         return failures;
     }
     hpq_check_ok("source", "%s gives a URL", hpq_config_origin(cfg, origin, sizeof origin));
@@ -217,7 +244,7 @@ static int check_remote(const struct hpq_config *cfg)
                                   "check HEROKU_HOST (Heroku's API over https), the network, "
                                   "https_proxy, and the CA bundle (below)",
                                   "%s", err);
-        skip_all(after_api, "the API did not answer");
+        hpq_check_skip_after(heroku_rows, "API", "the API did not answer");
     } else {
         hpq_check_ok("API", "%s answered %ld", cfg->api_url, status);
         failures = check_status(cfg, status, err);
@@ -225,8 +252,6 @@ static int check_remote(const struct hpq_config *cfg)
             failures = check_config_var(cfg, url, err);
         if (!failures)
             failures = hpq_doctor_database(cfg, url);
-        else
-            hpq_check_skip("database", "no database URL");
     }
     if (url)
         explicit_bzero(url, strlen(url));
@@ -338,13 +363,15 @@ int hpq_cmd_doctor(void)
         int no_token = cfg.source == HPQ_SOURCE_HEROKU ? check_token(&cfg) : 0;
         failures += no_token;
         if (no_token)
-            skip_all((const char *const[]){"API", "token accepted", "app", "token scope",
-                                           "config var", "database", NULL},
-                     "no token");
+            hpq_check_skip_after(heroku_rows, NULL, "no token");
         else
             failures += check_remote(&cfg);
+        failures += check_cache_dir(&cfg);
+    } else {
+        hpq_check_skip_after((const char *const[]){"token", "API", "token accepted", "app", "token scope",
+                                         "config var", "database", "cache directory", NULL},
+                   NULL, "the library would do nothing (configuration)");
     }
-    failures += cfg.enabled ? check_cache_dir(&cfg) : 0;
     failures += check_ca_bundle(&cfg);
     printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
     hpq_config_release(&cfg);

@@ -65,26 +65,36 @@ static char ssl_answer(int fd)
     return answer;
 }
 
+/* The database's rows, in the order they are checked. */
+static const char *const rows[] = {"database reachable", "SSL",         "database login",
+                                   "SSL in use",         "TLS version", "server version", NULL};
+
 /* "reachable" and "offers SSL", for the first host of the URL. */
 static int probe(const char *host, const char *port)
 {
     if (host[0] == '/')
         return hpq_check_skip("database reachable", "a unix socket: nothing to probe");
     int fd = dial(host, port);
-    if (fd < 0)
-        return hpq_check_fail("database reachable", down_fix, "cannot connect to %s port %s: %s",
-                              host, port, strerror(errno));
+    if (fd < 0) {
+        hpq_check_fail("database reachable", down_fix, "cannot connect to %s port %s: %s", host,
+                       port, strerror(errno));
+        hpq_check_skip_after(rows, "database reachable", "the server did not answer");
+        return 1;
+    }
     char answer = ssl_answer(fd);
     close(fd);
     hpq_check_ok("database reachable", "%s port %s answers", host, port);
     if (answer == 'S')
-        return 0;
+        return hpq_check_ok("SSL", "offered");
     if (answer == 'N')
-        return hpq_check_fail("SSL", "Heroku Postgres always offers SSL: the config var names another "
-                              "server, or something in between strips SSL; herokupq never connects without it",
-                              "the server at %s port %s does not offer SSL", host, port);
-    return hpq_check_fail("SSL", "check that the URL's host and port are PostgreSQL's",
-                          "%s port %s did not answer an SSLRequest as PostgreSQL does", host, port);
+        hpq_check_fail("SSL", "Heroku Postgres always offers SSL: the config var names another "
+                       "server, or something in between strips SSL; herokupq never connects without it",
+                       "the server at %s port %s does not offer SSL", host, port);
+    else
+        hpq_check_fail("SSL", "check that the URL's host and port are PostgreSQL's",
+                       "%s port %s did not answer an SSLRequest as PostgreSQL does", host, port);
+    hpq_check_skip_after(rows, "SSL", "herokupq never logs in without SSL");
+    return 1;
 }
 
 /* The URL's login, rewritten as the library would (sslmode at least require). */
@@ -118,9 +128,12 @@ static int check_session(PGconn *conn)
 {
     const char *proto = PQsslAttribute(conn, "protocol");
     int failures = 0;
-    if (!PQsslInUse(conn) || !proto)
-        return hpq_check_fail("SSL in use", "report this: sslmode=require should forbid it",
-                              "the connection is not encrypted");
+    if (!PQsslInUse(conn) || !proto) {
+        hpq_check_fail("SSL in use", "report this: sslmode=require should forbid it",
+                       "the connection is not encrypted");
+        hpq_check_skip_after(rows, "SSL in use", "the session is not encrypted");
+        return 1;
+    }
     hpq_check_ok("SSL in use", "yes");
     if (strcmp(proto, "TLSv1") == 0 || strcmp(proto, "TLSv1.1") == 0)
         failures += hpq_check_fail("TLS version", "the server must offer TLS 1.2 or later",
@@ -148,12 +161,13 @@ int hpq_doctor_database(const struct hpq_config *cfg, const char *url)
     if (failures)
         return failures;
     PGconn *conn = login(url);
-    if (!conn || PQstatus(conn) != CONNECTION_OK)
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
         failures = hpq_check_fail("database login",
                                   "if Heroku is rotating the credentials, run doctor again in a "
                                   "minute; else check heroku pg:credentials -a APP",
                                   "%s", conn ? PQerrorMessage(conn) : "out of memory");
-    else
+        hpq_check_skip_after(rows, "database login", "no session");
+    } else
         failures = check_session(conn);
     PQfinish(conn);
     return failures;

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
+#include "parse.h"
 #include "rewrite.h"
 
 static const struct hpq_libpq libpq = {

@@ -31,7 +31,7 @@ api_failure_case() { # name expected-log-pattern setup-env...
         pass "API $name: one clear log line, falls back to the program's own parameters over SSL"
     else fail "API $name: fallback" "rc=$RC out=$OUT" "$ERR"; fi
     run shim HEROKUPQ_API_TIMEOUT_MS=1500 HEROKUPQ_STRICT=1 "$@" "$CONNECT" "$(fallback_conninfo)"
-    if [ "$RC" = 1 ] && grep -q "^error .*herokupq: .*$pattern" <<<"$OUT"; then
+    if [ "$RC" = 1 ] && grep -q "^error herokupq: .*$pattern" <<<"$OUT"; then
         pass "API $name with HEROKUPQ_STRICT=1: the connection fails and says why"
     else fail "API $name: strict" "rc=$RC out=$OUT" "$ERR"; fi
     api POST /fault/clear >/dev/null
@@ -51,4 +51,42 @@ t_api_failures() {
     api_failure_case "host not Heroku's" "refusing to send it the token" HEROKU_HOST=https://api.example.org
 }
 
-tests t_last_good_url t_api_failures
+# What a person running psql sees when the URL cannot be resolved: with HEROKUPQ_STRICT=1,
+# herokupq's own message as psql's error (no libpq words around it), for the blocking and the
+# asynchronous start; without it, one warning saying that it fell back and where the
+# connection goes (host, port, database; never the password), then the connection.
+t_resolution_failure_messages() {
+    local pw line
+    pw=$(current_password)
+    run shim HEROKUPQ_STRICT=1 HEROKU_API_KEY=HRKU-not-a-token "${PSQL[@]}" -c 'select 1'
+    line=$(grep '^psql:' <<<"$ERR")
+    if [ "$RC" = 2 ] && [[ $line == "psql: error: herokupq: Heroku API answered 401 unauthorized: "* ]] &&
+        [ "$(grep -c . <<<"$line")" = 1 ] && ! grep -q 'invalid connection option' <<<"$ERR"; then
+        pass "strict, bad token: psql says '$(cut -c1-70 <<<"$line")...', herokupq's own message"
+    else fail "strict: psql shows herokupq's message" "rc=$RC" "$ERR"; fi
+    run shim HEROKUPQ_STRICT=1 HEROKUPQ_ASYNC=start HEROKU_API_KEY=HRKU-not-a-token "$CONNECT" -e start "$(fallback_conninfo)"
+    if [ "$RC" = 1 ] && [[ $OUT == "error herokupq: Heroku API answered 401 unauthorized: "* ]]; then
+        pass "strict, bad token, PQconnectStart (HEROKUPQ_ASYNC=start): PQerrorMessage is herokupq's own message"
+    else fail "strict, PQconnectStart: herokupq's message" "rc=$RC out=$OUT" "$ERR"; fi
+
+    run shim HEROKUPQ_LOG=warn HEROKU_API_KEY=HRKU-not-a-token "$CONNECT" "$(fallback_conninfo)"
+    local want="herokupq: warn: no URL from app $HPQ_APP, config var DATABASE_URL: falling back to the program's own parameters (sslmode at least require): host 127.0.0.1, port $HPQ_PG_PORT, database app_db"
+    if [ "$RC" = 0 ] && [ "$OUT" = "$OK_LINE" ] && [ "$(grep -c ': warn:' <<<"$ERR")" = 1 ] &&
+        grep -qxF "$want" <<<"$ERR" && [[ $ERR != *"$pw"* ]]; then
+        pass "fallback, bad token: one warning says it fell back and where the connection goes (host, port, database), no password"
+    else fail "fallback: one warning, where it goes" "rc=$RC out=$OUT" "want: $want" "$ERR"; fi
+    run shim HEROKUPQ_LOG=warn HEROKU_API_KEY=HRKU-not-a-token env -u PGHOST -u PGPORT -u PGDATABASE \
+        "${PSQL[@]}" -c 'select 1'
+    # Where psql says it went: 'connection to server on socket "DIR/.s.PGSQL.PORT" failed'.
+    local dir port order
+    dir=$(sed -n 's|^psql: error: connection to server on socket "\(.*\)/\.s\.PGSQL\.[0-9]*".*|\1|p' <<<"$ERR")
+    port=$(sed -n 's|^psql: error: connection to server on socket ".*/\.s\.PGSQL\.\([0-9]*\)".*|\1|p' <<<"$ERR")
+    order=$(grep -nE '^herokupq: warn: no URL|^psql: error: ' <<<"$ERR" | cut -d: -f2- | cut -c1-20 | tr '\n' '|')
+    if [ "$RC" = 2 ] && [ -n "$dir" ] && [ "$(grep -c ': warn:' <<<"$ERR")" = 1 ] &&
+        grep -qF "falling back to the program's own parameters (sslmode at least require): host $dir, port $port, database " <<<"$ERR" &&
+        [ "$order" = "herokupq: warn: no U|psql: error: connect|" ]; then
+        pass "fallback, bad token, psql naming no server: one warning, before psql's error, names where it went (host $dir, port $port)"
+    else fail "fallback with no host: the warning names where psql went" "rc=$RC dir=$dir port=$port order=$order" "$ERR"; fi
+}
+
+tests t_last_good_url t_api_failures t_resolution_failure_messages

@@ -45,7 +45,7 @@ api_row() {
     t0=$(ms_now)
     run shim HEROKUPQ_API_TIMEOUT_MS=$FAULT_TIMEOUT_MS HEROKUPQ_STRICT=1 "$@" timeout 60 "$CONNECT" "$(fallback_conninfo)"
     took=$(($(ms_now) - t0))
-    if [ "$RC" = 1 ] && grep -q "^error invalid connection option \"herokupq: .*$pattern" <<<"$OUT" &&
+    if [ "$RC" = 1 ] && grep -q "^error herokupq: .*$pattern" <<<"$OUT" &&
         [ "$took" -lt "$FAULT_BOUND_MS" ]; then
         pass "fault: $row, HEROKUPQ_STRICT=1: the connection fails and names the cause ($took ms)"
     else fail "fault: $row: strict" "rc=$RC took=${took}ms out=$OUT" "$(grep -v ': debug:' <<<"$ERR")"; fi

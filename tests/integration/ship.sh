@@ -174,6 +174,69 @@ t_doctor_failures() {
     set_var HPQ_SHIP_MYSQL_URL null; set_var HPQ_SHIP_DOWN_URL null; set_var HPQ_SHIP_NOSSL_URL null
 }
 
+# The doctor's rows as "TAG NAME", the database's own rows folded into one "database"
+# ("--" rows keep their reason: "-- NAME (WHY)").
+doctor_rows() {
+    sed -nE -e 's/^(ok|FAIL) +(database reachable|SSL|database login|SSL in use|TLS version|server version):.*/\1 database/p' \
+        -e 't' -e 's/^--   ([^:]+): skipped, (.+)$/-- \1 (\2)/p' -e 's/^(ok|FAIL) +([^:]+):.*/\1 \2/p' <<<"$1" | uniq
+}
+
+# doctor_skips WHAT ROWS CMD...: the doctor prints exactly ROWS (one per line, as doctor_rows).
+doctor_skips() {
+    local what=$1 want=$2 got
+    shift 2
+    run "$@"
+    got=$(doctor_rows "$OUT")
+    if [ "$RC" = 1 ] && [ "$got" = "$want" ]; then
+        pass "doctor, $what: every row it did not check is listed as skipped, with why ($(grep -c '^--' <<<"$OUT") rows)"
+    else fail "doctor, $what: every row listed" "rc=$RC" "got:" "$got" "want:" "$want" "$OUT"; fi
+}
+
+t_doctor_skips() {
+    local app=$HPQ_APP head tail
+    head=$'ok configuration\nok library\nok token'
+    tail=$'ok cache directory\nok CA bundle'
+    doctor_skips "refused token (401)" "$head"$'\nok API\nFAIL token accepted
+-- app (the API refused the token (401))
+-- token scope (the API refused the token (401))
+-- config var (the API refused the token (401))
+-- database (the API refused the token (401))\n'"$tail" \
+        hpq env HEROKU_API_KEY=HRKU-00000000-not-a-token "$HPQ_CMD" doctor -a "$app"
+    doctor_skips "unknown app (404)" "$head"$'\nok API\nok token accepted\nFAIL app
+-- token scope (the API knows no such app for this token (404))
+-- config var (the API knows no such app for this token (404))
+-- database (the API knows no such app for this token (404))\n'"$tail" \
+        hpq "$HPQ_CMD" doctor -a hpq-no-such-app
+    doctor_skips "token without access (403)" "$head"$'\nok API\nok token accepted\nok app\nFAIL token scope
+-- config var (the API gave no config vars (403))
+-- database (the API gave no config vars (403))\n'"$tail" \
+        hpq env HEROKU_API_KEY="$HPQ_FORBIDDEN_TOKEN" "$HPQ_CMD" doctor -a "$app"
+    doctor_skips "missing config var" "$head"$'\nok API\nok token accepted\nok app\nok token scope\nFAIL config var
+-- database (no database URL)\n'"$tail" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_MISSING_URL
+    local down; down=$(free_port)
+    set_var HPQ_SHIP_DOWN_URL "\"postgres://hpq_user:hpq-not-a-password@127.0.0.1:$down/db\""
+    doctor_skips "database down" "$head"$'\nok API\nok token accepted\nok app\nok token scope\nok config var\nFAIL database
+-- SSL (the server did not answer)
+-- database login (the server did not answer)
+-- SSL in use (the server did not answer)
+-- TLS version (the server did not answer)
+-- server version (the server did not answer)\n'"$tail" \
+        hpq "$HPQ_CMD" doctor -a "$app" --var HPQ_SHIP_DOWN_URL
+    set_var HPQ_SHIP_DOWN_URL null
+    doctor_skips "no app" $'FAIL configuration\nok library
+-- token (the library would do nothing (configuration))
+-- API (the library would do nothing (configuration))
+-- token accepted (the library would do nothing (configuration))
+-- app (the library would do nothing (configuration))
+-- token scope (the library would do nothing (configuration))
+-- config var (the library would do nothing (configuration))
+-- database (the library would do nothing (configuration))
+-- cache directory (the library would do nothing (configuration))
+ok CA bundle' \
+        hpq env -u HEROKU_APP "$HPQ_CMD" doctor
+}
+
 # The files `make install` documents (README, "Install"), under a PREFIX.
 documented_files() {
     printf '%s\n' "$1/bin/herokupq" "$1/lib/herokupq/libherokupq.so" \
@@ -196,10 +259,49 @@ t_make_install() {
     else fail "the installed command works" "rc=$RC out=$OUT" "$ERR"; fi
 
     run make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX="$prefix"
-    got=$(cd "$dest" && find . \( -type f -o -type l \) | sed 's|^\.||')
-    if [ "$RC" = 0 ] && [ -z "$got" ] && [ ! -e "$dest$prefix/lib/herokupq" ]; then pass "make uninstall removes every installed file (and lib/herokupq/)"
-    else fail "make uninstall removes them all" "rc=$RC left: $got" "$ERR"; fi
+    got=$(cd "$dest" && find . -mindepth 1 | sed 's|^\.||')
+    if [ "$RC" = 0 ] && [ -z "$got" ] && [ -d "$dest" ]; then
+        pass "make uninstall into the DESTDIR install filled leaves it empty: every file and every directory install made is gone"
+    else fail "make uninstall leaves the DESTDIR empty" "rc=$RC left: $got" "$ERR"; fi
+
+    # A directory that holds something else stays, with what it holds.
+    mkdir -p "$dest$prefix/bin" && : >"$dest$prefix/bin/other"
+    run make -s -C "$ROOT" install DESTDIR="$dest" PREFIX="$prefix"
+    run make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX="$prefix"
+    got=$(cd "$dest" && find . -mindepth 1 | sed 's|^\.||' | sort | tr '\n' ' ')
+    if [ "$RC" = 0 ] && [ "$got" = "/opt /opt/hpq-test /opt/hpq-test/bin /opt/hpq-test/bin/other " ]; then
+        pass "make uninstall keeps a directory that holds another file (bin/other stays)"
+    else fail "make uninstall keeps what is not its own" "rc=$RC left: $got" "$ERR"; fi
     rm -rf "$dest"
+}
+
+# scripts/install-deps.sh (what `make demo` runs first) on a machine that has none of the
+# packages, with apt-get, dpkg-query and sudo replaced by stand-ins on PATH that record their calls.
+t_install_deps_says_what() {
+    local bin=$WORK/fake-apt
+    mkdir -p "$bin"
+    printf '#!/bin/sh\nexit 1\n' >"$bin/dpkg-query"
+    printf '#!/bin/sh\nexec "$@"\n' >"$bin/sudo"
+    cat >"$bin/apt-get" <<'SH'
+#!/bin/sh
+echo "apt-get $1 ran" >&2
+[ "$1" = update ] && exit 0
+for p in "$@"; do case $p in -*|*=*|install) ;; *) echo "Unpacking $p (1.0) ..."; echo "Setting up $p (1.0) ..." ;; esac; done
+SH
+    chmod 755 "$bin"/*
+    run env PATH="$bin:$PATH" "$ROOT/scripts/install-deps.sh"
+    local list n first order
+    list=$("$ROOT/scripts/install-deps.sh" --list)
+    n=$(wc -w <<<"$list")
+    first=$(head -n1 <<<"$ERR")
+    order=$(grep -n -e '^install-deps: apt-get update' -e '^apt-get update ran' -e '^apt-get install ran' \
+        -e "^install-deps:   set up ${list%% *}\$" -e '^install-deps: done' <<<"$ERR" | cut -d: -f1 | tr '\n' ' ')
+    if [ "$RC" = 0 ] && [ "$first" = "install-deps: installing $n Debian packages with apt-get (a minute or more on a fresh machine): $list" ] &&
+        [ "$(grep -c '^install-deps:   set up ' <<<"$ERR")" = "$n" ] && [ "$order" = "2 3 4 5 $((n + 5)) " ] &&
+        ! grep -q Unpacking <<<"$OUT$ERR"; then
+        pass "install-deps says what it installs ($n packages, named) before apt runs, then one 'set up' line per package as apt goes"
+    else fail "install-deps says what it installs" "rc=$RC order=$order" "$ERR"; fi
+    rm -rf "$bin"
 }
 
 # dpkg waits for no lock: retry while another apt/dpkg holds it (other jobs
@@ -247,6 +349,22 @@ t_debian_package() {
     if [ "$RC" = 0 ] && [ -z "$left" ] && [ -n "$files" ] && ! dpkg-query -W -f='${Status}' herokupq 2>/dev/null | grep -q ' installed'; then
         pass "dpkg -r herokupq removes every file it installed"
     else fail "dpkg -r removes the package" "rc=$RC left: $left" "$ERR"; fi
+}
+
+# The package as Debian's own checker sees it, every tag shown (-I, --pedantic): no error, no
+# warning; and none of its hardening notes, for the library or the command (dpkg-buildflags).
+t_deb_lintian() {
+    if ! command -v lintian >/dev/null; then skip "lintian --pedantic on the .deb" "no lintian (scripts/install-deps.sh --tests)"; return; fi
+    run make -s -C "$ROOT" deb
+    local deb; deb=$(deb_path)
+    [ -n "$deb" ] || { fail "make deb" "rc=$RC" "$ERR"; return; }
+    run lintian --pedantic -I --tag-display-limit 0 "$deb"
+    local ew hard
+    ew=$(grep -cE '^[EW]: ' <<<"$OUT")
+    hard=$(grep -c 'hardening-' <<<"$OUT")
+    if [ "$RC" = 0 ] && [ "$ew" = 0 ] && [ "$hard" = 0 ]; then
+        pass "lintian --pedantic -I on $(basename "$deb"): 0 errors, 0 warnings, no hardening note (fortify, relro, bindnow: library and command)$([ -n "$OUT" ] && printf '; %s' "$(grep -c . <<<"$OUT") info or pedantic notes")"
+    else fail "lintian --pedantic: 0 E/W" "rc=$RC E/W=$ew hardening=$hard" "$OUT" "$ERR"; fi
 }
 
 # --- a minimal Debian root, as a container image is built -----------------------------------
@@ -387,4 +505,4 @@ t_source_exec() {
     else fail "exec source, not postgres" "rc=$RC lines=$lines out=$OUT" "$ERR"; fi
 }
 
-tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_make_install t_debian_package t_minimal_root t_source_file t_source_exec
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_doctor_skips t_make_install t_install_deps_says_what t_debian_package t_deb_lintian t_minimal_root t_source_file t_source_exec

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "creds.h"
+#include "parse.h"
 #include "rewrite.h"
 
 static const struct hpq_libpq libpq = {

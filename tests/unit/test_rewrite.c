@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "parse.h"
 #include "rewrite.h"
 
 static const struct hpq_libpq libpq = {

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "parse.h"
 #include "rewrite.h"
 #include "seen.h"
 

@@ -1,10 +1,10 @@
-/* test_connect.c — classifying a failed connection by SQLSTATE
- * (shim/connect.c), on messages as libpq 15 writes them with PQERRORS_VERBOSE. */
+/* test_classify.c — classifying a failed connection by SQLSTATE
+ * (shim/classify.c), on messages as libpq 15 writes them with PQERRORS_VERBOSE. */
 #include "unit.h"
 
 #include <libpq-fe.h>
 
-#include "connect.h"
+#include "classify.h"
 
 static enum hpq_outcome bad(const char *message)
 {
