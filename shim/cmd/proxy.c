@@ -289,6 +289,42 @@ static int make_local_password(struct proxy *p, char *out, size_t len)
     return ok ? 0 : fail("cannot write %s: %s", p->password_file, strerror(errno));
 }
 
+/* ---- SELECT 1 through the socket (--check, and warming the pool) ------------------------- */
+
+/* 0 when SELECT 1 through DIR/.s.PGSQL.PORT answers 1; else -1, why says why. */
+static int probe(const char *dir, int port, char *why, size_t len)
+{
+    char conninfo[PATH_MAX + 200];
+    snprintf(conninfo, sizeof conninfo, "host='%s' port=%d dbname=%s user=%s connect_timeout=5",
+             dir, port, HPQ_PROXY_USER, HPQ_PROXY_USER);
+    PGconn *conn = PQconnectdb(conninfo);
+    PGresult *res = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "SELECT 1") : NULL;
+    bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    snprintf(why, len, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+    why[strcspn(why, "\n")] = '\0';
+    PQclear(res);
+    PQfinish(conn);
+    return ok ? 0 : -1;
+}
+
+static int check_proxy(const struct proxy_opts *o)
+{
+    char why[400];
+    if (probe(o->dir, o->port, why, sizeof why) == 0)
+        return 0;
+    return fail("check: SELECT 1 through %s/.s.PGSQL.%d failed: %s", o->dir, o->port, why);
+}
+
+/* One login with the current configuration, so that PgBouncer holds the
+ * server's welcome (after a reload it has none, and a failed login then fails
+ * every client waiting for one, where it otherwise keeps them waiting). */
+static void warm(struct proxy *p)
+{
+    char why[400];
+    if (probe(p->o.dir, p->o.port, why, sizeof why) != 0)
+        hpq_log(HPQ_WARN, "proxy: a first connection through the proxy failed: %s", why);
+}
+
 /* ---- applying a URL ---------------------------------------------------------------------- */
 
 /* "host, password": the parts of the URL that changed. */
@@ -343,19 +379,57 @@ static char *resolve(struct proxy *p, bool failed, bool now, char *err, size_t e
     return hpq_cache_get(&p->cfg, var, err, errlen);
 }
 
+/* Whether a direct login with url works now (libpq, TLS as PgBouncer's). A
+ * config var may change before the database does: the URL PgBouncer has
+ * keeps working until then, and a reload to a URL that does not work yet
+ * would fail the clients waiting for its first login. */
+static bool url_works(const char *url)
+{
+    struct hpq_params params = {0}, conn = {0};
+    char err[256];
+    bool ok = false;
+    if (hpq_url_parse(hpq_cmd_libpq(), url, &params, err, sizeof err) == 0 &&
+        hpq_params_copy(&conn, &params) == 0 &&
+        hpq_params_set(&conn, "sslmode", hpq_sslmode_max("require", hpq_params_get(&params, "sslmode"))) == 0 &&
+        hpq_params_set(&conn, "connect_timeout", "5") == 0) {
+        char *conninfo = hpq_params_to_conninfo(&conn);
+        PGconn *c = conninfo ? PQconnectdb(conninfo) : NULL;
+        ok = c && PQstatus(c) == CONNECTION_OK;
+        PQfinish(c);
+        hpq_free_secret(conninfo);
+    }
+    hpq_params_clear(&params);
+    hpq_params_clear(&conn);
+    return ok;
+}
+
+/* Take url if it is new (and, unless PgBouncer's logins fail already,
+ * works). Frees url. Whether PgBouncer was reloaded. */
+static bool take_url(struct proxy *p, char *url, bool failed)
+{
+    char err[512];
+    if (strcmp(url, p->url) == 0 || (!failed && !url_works(url))) {
+        if (strcmp(url, p->url) != 0)
+            hpq_log(HPQ_DEBUG, "proxy: the config var changed, the database not yet: waiting");
+        hpq_free_secret(url);
+        return false;
+    }
+    if (apply_url(p, url, err, sizeof err) == 0)
+        return true;
+    hpq_log(HPQ_WARN, "proxy: the new URL is not used: %s", err);
+    return false;
+}
+
 static void resolve_once(struct proxy *p, bool failed, bool now)
 {
     char err[512];
     if (failed)
         hpq_bouncer_signal(&p->b, SIGUSR1); /* pause: new clients queue, not fail */
     char *url = resolve(p, failed, now, err, sizeof err);
-    if (!url)
+    bool got = url != NULL, changed = got && take_url(p, url, failed);
+    if (!got)
         hpq_log(failed ? HPQ_WARN : HPQ_DEBUG, "proxy: no new URL yet: %s", err);
-    else if (strcmp(url, p->url) == 0)
-        hpq_free_secret(url);
-    else if (apply_url(p, url, err, sizeof err) != 0)
-        hpq_log(HPQ_WARN, "proxy: the new URL is not used: %s", err);
-    if (now && url && !failed)
+    if (now && got && !failed)
         hpq_cache_confirm(p->url); /* SIGHUP's invalidate: the URL we serve is not stale */
     pthread_mutex_lock(&p->mu);
     bool draining = p->draining;
@@ -364,6 +438,8 @@ static void resolve_once(struct proxy *p, bool failed, bool now)
         usleep(50 * 1000); /* let the reload (SIGHUP) be taken before the resume */
         hpq_bouncer_signal(&p->b, SIGUSR2);
     }
+    if (changed && !draining)
+        warm(p);
 }
 
 static void *resolver_main(void *arg)
@@ -403,6 +479,9 @@ static void kick(struct proxy *p, bool *flag)
 
 static enum hpq_level line_level(const char *text)
 {
+    /* expected in a rotation, and handled here: not warnings for the operator */
+    if (strstr(text, "login failed") || strstr(text, "from server when not linked"))
+        return HPQ_INFO;
     if (strncmp(text, "WARNING", 7) == 0)
         return HPQ_WARN;
     if (strncmp(text, "ERROR", 5) == 0 || strncmp(text, "FATAL", 5) == 0)
@@ -604,6 +683,7 @@ static int start(struct proxy *p, char *local_password, size_t len)
         return fail("%s", err);
     if ((rc = wait_ready(p)) != 0 || (rc = link_socket(p)) != 0)
         return rc;
+    warm(p);
     if (p->o.listen_trust)
         hpq_log(HPQ_WARN, "proxy: --listen-trust: anyone who reaches %s:%d gets the database, with "
                           "no password", p->o.listen_host, p->o.listen_port);
@@ -634,26 +714,6 @@ static int run_proxy(struct proxy *p)
     }
     cleanup(p);
     hpq_wipe(local_password, sizeof local_password);
-    return rc;
-}
-
-/* ---- --check ----------------------------------------------------------------------------- */
-
-static int check_proxy(const struct proxy_opts *o)
-{
-    char conninfo[PATH_MAX + 200];
-    snprintf(conninfo, sizeof conninfo,
-             "host='%s' port=%d dbname=%s user=%s connect_timeout=5", o->dir, o->port,
-             HPQ_PROXY_USER, HPQ_PROXY_USER);
-    PGconn *conn = PQconnectdb(conninfo);
-    PGresult *res = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "SELECT 1") : NULL;
-    bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "1") == 0;
-    char why[300];
-    snprintf(why, sizeof why, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-    why[strcspn(why, "\n")] = '\0';
-    int rc = ok ? 0 : fail("check: SELECT 1 through %s/.s.PGSQL.%d failed: %s", o->dir, o->port, why);
-    PQclear(res);
-    PQfinish(conn);
     return rc;
 }
 
