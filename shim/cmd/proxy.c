@@ -535,6 +535,18 @@ static int install_signals(void)
 
 /* ---- the supervisor loop ----------------------------------------------------------------- */
 
+/* PgBouncer keeps accepting (queueing) while it drains: the socket's name
+ * goes, so a new client is refused at once (PgBouncer keeps its listening
+ * descriptor). TCP clients are queued and closed at the end. */
+static void stop_accepting(struct proxy *p)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/.s.PGSQL.%d", p->o.dir, p->o.listen ? p->o.listen_port : p->o.port);
+    unlink(path);
+    if (p->socket_link[0])
+        unlink(p->socket_link);
+}
+
 static void start_drain(struct proxy *p, long long *deadline)
 {
     pthread_mutex_lock(&p->mu);
@@ -543,7 +555,9 @@ static void start_drain(struct proxy *p, long long *deadline)
     pthread_mutex_unlock(&p->mu);
     if (already)
         return;
-    hpq_log(HPQ_INFO, "proxy: stopping: clients may finish for up to %ld s", p->o.drain_timeout_s);
+    hpq_log(HPQ_INFO, "proxy: stopping: no new clients; open ones may finish for up to %ld s",
+            p->o.drain_timeout_s);
+    stop_accepting(p);
     hpq_bouncer_signal(&p->b, SIGINT); /* PgBouncer's safe shutdown: PAUSE, then SHUTDOWN */
     *deadline = hpq_now_ms() + p->o.drain_timeout_s * 1000;
 }
