@@ -16,6 +16,7 @@ PACKAGES=(
     postgresql                     # the local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
     dpkg-dev                       # make deb: dpkg-shlibdeps (dpkg-deb is in dpkg)
+    pgbouncer                      # herokupq proxy's engine (a product feature: the .deb recommends it)
 )
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_PACKAGES=(
