@@ -139,13 +139,13 @@ static char *pgbouncer_section(const struct hpq_bouncer_opts *o, const struct hp
         return NULL;
     int n = asprintf(&out,
                      "[pgbouncer]\nlisten_addr = %s\nlisten_port = %d\nunix_socket_dir = %s\n"
-                     "unix_socket_mode = 0600\n%spool_mode = %s\nmax_client_conn = %d\n"
+                     "unix_socket_mode = 0600\n%spool_mode = %s\nmax_client_conn = %d\nlisten_backlog = %d\n"
                      "default_pool_size = %d\nserver_tls_sslmode = %s\n%s%s%s"
                      "server_login_retry = 1\nquery_wait_timeout = 120\n"
                      "ignore_startup_parameters = extra_float_digits\n"
                      "stats_users = " HPQ_PROXY_USER "\nsyslog = 0\nlog_connections = 1\n",
                      o->listen_host ? o->listen_host : "", o->listen_host ? o->listen_port : o->port,
-                     o->dir, auth, o->pool_mode, o->max_client_conn, o->pool_size, mode,
+                     o->dir, auth, o->pool_mode, o->max_client_conn, o->max_client_conn, o->pool_size, mode,
                      verify ? "server_tls_ca_file = " : "", verify ? CA_BUNDLE : "",
                      verify ? "\n" : "");
     free(auth);
