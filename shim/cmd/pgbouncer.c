@@ -111,11 +111,15 @@ static char *databases_section(const struct hpq_params *url)
         if (!plain_value(vals[i]))
             return NULL;
     }
+    /* Each database name a client gives is a pool of its own (PgBouncer's
+     * "*" entry); the one herokupq's own checks use holds one connection. */
     char *out;
-    if (asprintf(&out, "[databases]\n* = host='%s' port='%s' dbname='%s' user='%s' password='%s'\n",
-                 vals[0], vals[1], vals[2], vals[3], vals[4]) < 0)
+    char *line;
+    if (asprintf(&line, "host='%s' port='%s' dbname='%s' user='%s' password='%s'", vals[0], vals[1], vals[2], vals[3], vals[4]) < 0)
         return NULL;
-    return out;
+    int n = asprintf(&out, "[databases]\n" HPQ_PROXY_USER " = %s pool_size=1\n* = %s\n", line, line);
+    hpq_free_secret(line);
+    return n < 0 ? NULL : out;
 }
 
 static char *auth_lines(const struct hpq_bouncer_opts *o)
