@@ -688,7 +688,11 @@ static int start(struct proxy *p, char *local_password, size_t len)
     if (rc != 0)
         return rc;
     fill_bouncer_opts(p, local_password);
+    /* The cache logs a failure itself; at start it is this one line's. */
+    enum hpq_level level = p->cfg.log_level;
+    hpq_log_set_level(HPQ_OFF);
     char *url = hpq_cache_get(&p->cfg, p->cfg.config_var, err, sizeof err);
+    hpq_log_set_level(getenv("HEROKUPQ_LOG") ? level : HPQ_INFO);
     if (!url)
         return fail("%s", err);
     if (apply_url(p, url, err, sizeof err) != 0)

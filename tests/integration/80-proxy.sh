@@ -168,16 +168,21 @@ PY
 t_proxy_rotation_terminated() {
     if ! proxy_start; then fail "proxy: starts" "$(cat "$PROXY_LOG")"; proxy_stop; return; fi
     "$PY" - "host=$PROXY_DIR port=6432 dbname=x user=x" 6 >"$WORK/rot.out" 2>&1 <<'PY' &
-import sys, time, psycopg2
-ok = bad = 0; end = time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        c = psycopg2.connect(sys.argv[1]); c.autocommit = True
-        cur = c.cursor(); cur.execute("SELECT 1"); cur.fetchone(); c.close(); ok += 1
-    except Exception as e:
-        bad += 1; print("error:", str(e).strip().splitlines()[0], flush=True)
-    time.sleep(0.05)
-print("ok", ok, "errors", bad, flush=True)
+import sys, threading, time, psycopg2
+ok, bad = [], []
+end = time.time() + float(sys.argv[2])
+def loop():  # four at a time: a client arrives while another waits
+    while time.time() < end:
+        try:
+            c = psycopg2.connect(sys.argv[1]); c.autocommit = True
+            cur = c.cursor(); cur.execute("SELECT 1"); cur.fetchone(); c.close(); ok.append(1)
+        except Exception as e:
+            bad.append(1); print("error:", str(e).strip().splitlines()[0], flush=True)
+        time.sleep(0.05)
+threads = [threading.Thread(target=loop) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("ok", len(ok), "errors", len(bad), flush=True)
 PY
     local client=$!
     sleep 1
@@ -244,6 +249,28 @@ t_proxy_start_errors() {
     else fail "proxy: start errors" "$bad"; fi
 }
 
+# A config var names a database and nothing more: sslmode=disable in it does
+# not weaken the TLS to the server (which refuses plain connections), and a
+# value that would rewrite PgBouncer's configuration is refused.
+t_proxy_url_cannot_weaken() {
+    local url=$WORK/proxy-url pw
+    pw=$(current_password)
+    printf 'postgres://%s:%s@127.0.0.1:%s/%s?sslmode=disable\n' "$HPQ_DB_USER" "$pw" "$HPQ_PG_PORT" "$HPQ_DB_NAME" >"$url"
+    chmod 600 "$url"
+    local out="" rc=1
+    if proxy_start HEROKUPQ_SOURCE="file:$url"; then
+        run proxy_psql x "$WHOAMI"
+        out=$OUT rc=$RC
+    fi
+    proxy_stop
+    printf "postgres://%s:%s%%27%%20host%%3Devil.example@127.0.0.1:%s/%s\n" "$HPQ_DB_USER" "$pw" "$HPQ_PG_PORT" "$HPQ_DB_NAME" >"$url"
+    run timeout 30 env HEROKUPQ_SOURCE="file:$url" "$PROXY_CMD" proxy --dir "$WORK/proxy.inject"
+    if [ "$rc" = 0 ] && [ "$out" = "app_user|app_db|t" ] && [ "$RC" = 1 ] &&
+        [[ $ERR == *"cannot carry"* ]] && [[ $ERR != *evil* ]]; then
+        pass "proxy: a URL with sslmode=disable still reaches the database over SSL; a URL whose password holds a quote is refused at start (one line), never written into PgBouncer's configuration"
+    else fail "proxy: the URL cannot weaken or rewrite the configuration" "sslmode=disable: rc=$rc out=$out; quote: rc=$RC err=$ERR"; fi
+}
+
 tests t_proxy_psql t_proxy_socket_other_user t_proxy_tcp_password t_proxy_drain \
     t_proxy_password_only_change t_proxy_rotation_terminated t_proxy_secrets_in_processes \
-    t_proxy_start_errors
+    t_proxy_start_errors t_proxy_url_cannot_weaken
