@@ -271,6 +271,26 @@ t_proxy_url_cannot_weaken() {
     else fail "proxy: the URL cannot weaken or rewrite the configuration" "sslmode=disable: rc=$rc out=$out; quote: rc=$RC err=$ERR"; fi
 }
 
+# A failover: the URL names another server (here: the port the proxy started
+# with answers nothing, the next URL names the database). A client waiting
+# through the proxy meanwhile is served once the URL follows.
+t_proxy_failover() {
+    local url=$WORK/failover-url pw
+    pw=$(current_password)
+    printf 'postgres://%s:%s@127.0.0.1:1/%s\n' "$HPQ_DB_USER" "$pw" "$HPQ_DB_NAME" >"$url"
+    chmod 600 "$url"
+    if ! proxy_start HEROKUPQ_SOURCE="file:$url"; then fail "proxy: starts" "$(cat "$PROXY_LOG")"; proxy_stop; return; fi
+    (sleep 1; printf 'postgres://%s:%s@127.0.0.1:%s/%s\n' "$HPQ_DB_USER" "$pw" "$HPQ_PG_PORT" "$HPQ_DB_NAME" >"$url.new"
+     mv "$url.new" "$url") &
+    local mover=$!
+    run proxy_psql x "SELECT inet_server_port()"
+    wait "$mover"
+    proxy_stop
+    if [ "$RC" = 0 ] && [ "$OUT" = "$HPQ_PG_PORT" ] && grep -q 'credentials changed (port)' "$PROXY_LOG"; then
+        pass "proxy: a failover (the URL names another server): a client waiting through the proxy is served by the new one; one 'credentials changed (port)' line"
+    else fail "proxy: failover" "rc=$RC out=$OUT" "$ERR" "$(grep -v debug "$PROXY_LOG" | tail -5)"; fi
+}
+
 tests t_proxy_psql t_proxy_socket_other_user t_proxy_tcp_password t_proxy_drain \
     t_proxy_password_only_change t_proxy_rotation_terminated t_proxy_secrets_in_processes \
-    t_proxy_start_errors t_proxy_url_cannot_weaken
+    t_proxy_start_errors t_proxy_url_cannot_weaken t_proxy_failover
