@@ -291,6 +291,25 @@ t_proxy_failover() {
     else fail "proxy: failover" "rc=$RC out=$OUT" "$ERR" "$(grep -v debug "$PROXY_LOG" | tail -5)"; fi
 }
 
+# SIGHUP: resolve now, whatever the TTL (an hour by default).
+t_proxy_sighup() {
+    if ! proxy_start; then fail "proxy: starts" "$(cat "$PROXY_LOG")"; proxy_stop; return; fi
+    rotate together 0 >/dev/null
+    wait_rotation
+    sleep 1.5
+    local before after
+    before=$(grep -c 'credentials changed' "$PROXY_LOG")
+    kill -HUP "$PROXY_PID"
+    wait_for_line 'credentials changed \(password\)' "$PROXY_LOG" 100
+    after=$(grep -c 'credentials changed' "$PROXY_LOG")
+    run proxy_psql x "$WHOAMI"
+    proxy_stop
+    if [ "$before" = 0 ] && [ "$after" = 1 ] && [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && [ "$PROXY_RC" = 0 ]; then
+        pass "proxy: SIGHUP resolves at once (TTL an hour): the new password is taken (one line), clients connect, the proxy goes on"
+    else fail "proxy: SIGHUP" "lines before=$before after=$after psql rc=$RC out=$OUT proxy rc=$PROXY_RC" "$(grep -v debug "$PROXY_LOG" | tail -5)"; fi
+}
+
 tests t_proxy_psql t_proxy_socket_other_user t_proxy_tcp_password t_proxy_drain \
     t_proxy_password_only_change t_proxy_rotation_terminated t_proxy_secrets_in_processes \
-    t_proxy_start_errors t_proxy_url_cannot_weaken t_proxy_failover
+    t_proxy_start_errors t_proxy_url_cannot_weaken t_proxy_failover \
+    t_proxy_sighup
