@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # herokupq proxy: a local PgBouncer on the app's current database, for any
 # client. Each test starts its own proxy (its own directory, its own cache)
-# and stops it; its log joins the suite's secret scan.
+# and stops it; its log (at debug: PgBouncer's lines too) joins the suite's secret scan.
 
 PROXY_CMD=$ROOT/build/herokupq
 PROXY_PID=
@@ -21,7 +21,7 @@ proxy_start() {
     PROXY_DIR=$WORK/proxy.$PROXY_SERIAL
     PROXY_LOG=$WORK/proxy.$PROXY_SERIAL.log
     env HEROKU_APP="$HPQ_APP" HEROKU_API_KEY="$HPQ_TOKEN" HEROKU_HOST="$HPQ_API_URL" \
-        HEROKUPQ_CAFILE="$HPQ_CAFILE" HEROKUPQ_CACHE_DIR="$(fresh_cache_dir)" "${envs[@]}" \
+        HEROKUPQ_CAFILE="$HPQ_CAFILE" HEROKUPQ_CACHE_DIR="$(fresh_cache_dir)" HEROKUPQ_LOG=debug "${envs[@]}" \
         "$PROXY_CMD" proxy --dir "$PROXY_DIR" "$@" 2>"$PROXY_LOG" &
     PROXY_PID=$!
     wait_for_line '^herokupq: info: proxy ready: ' "$PROXY_LOG" 150
