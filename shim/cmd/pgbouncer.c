@@ -287,6 +287,7 @@ static void child_exec(const struct hpq_bouncer *b, const char *ini, int out_fd)
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
         _exit(126);
+    close_range(3, ~0U, 0); /* nothing of ours, nor what we inherited, goes on */
     setpgid(0, 0); /* a terminal's ^C reaches herokupq, which drains */
     if (b->drop && (setgroups(0, NULL) != 0 || setgid(b->gid) != 0 || setuid(b->uid) != 0))
         _exit(126);
