@@ -62,7 +62,8 @@ $(ASAN_LIB): $(ASAN_OBJ) $(BUILD)/exports.map
 # files, compiled again for a program (no -fPIC, no hidden visibility). It
 # links libpq (the doctor connects); --gc-sections drops what it never calls.
 CMD_SRC  := $(wildcard shim/cmd/*.c) $(addprefix shim/,config.c source.c source_file.c source_exec.c source_text.c \
-            netrc.c curl.c parse.c rewrite.c log.c redact.c secret.c libc.c once.c openssl.c)
+            netrc.c curl.c parse.c rewrite.c log.c redact.c secret.c libc.c once.c openssl.c \
+            cache.c filecache.c sha256.c clock.c)
 CMD_OBJ  := $(CMD_SRC:shim/%.c=$(BUILD)/cmdobj/%.o)
 CMD_LIBS := $(shell pkg-config --libs libpq libcjson 2>/dev/null || echo -lpq -lcjson) -ldl -lpthread
 
@@ -128,6 +129,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SHIM) $(wildcard shim/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -Ishim $< $(UNIT_SHIM) -o $@ \
 	    $(shell pkg-config --libs libpq cmocka libcrypto) $(SHIM_LIBS)
+
+# The proxy's PgBouncer configuration is pure too; it lives on the command's side.
+$(BUILD)/tests/test_pgbouncer: tests/unit/test_pgbouncer.c shim/cmd/pgbouncer.c $(UNIT_SHIM) \
+        $(wildcard shim/*.h shim/cmd/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -Ishim $< shim/cmd/pgbouncer.c \
+	    $(UNIT_SHIM) -o $@ $(shell pkg-config --libs libpq cmocka libcrypto) $(SHIM_LIBS)
 
 # The tests' own libpq programs (linked normally, as any program is).
 PROG_SRC := $(wildcard tests/progs/*.c)
