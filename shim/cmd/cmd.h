@@ -3,6 +3,7 @@
  *   herokupq [-a APP] [--var NAME] [--] PROGRAM ARGS...   run.c
  *   herokupq doctor [-a APP] [--var NAME]                 doctor.c, doctor_db.c
  *   herokupq url [-a APP] [--var NAME] [--show-password]  herokupq.c
+ *   herokupq proxy [-a APP] [--var NAME] [OPTIONS]        proxy.c, pgbouncer.c
  *
  * It reuses the library's pure and leaf layers (config, source, rewrite, log)
  * and never its exports: it links its own libpq and calls it directly. */
@@ -33,6 +34,9 @@ void hpq_cmd_config(struct hpq_config *cfg, char *warnings, size_t len);
 const struct hpq_libpq *hpq_cmd_libpq(void);
 
 int hpq_cmd_doctor(void);
+
+/* herokupq proxy: argv[0] is "proxy"; returns the exit status. */
+int hpq_cmd_proxy(int argc, char **argv);
 
 /* One doctor line: "ok   NAME: DETAIL", "FAIL NAME: DETAIL" + "     fix: FIX",
  * or "--   NAME: skipped, DETAIL". Secrets are masked. Returns 1 for a FAIL. */

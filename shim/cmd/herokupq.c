@@ -17,6 +17,7 @@ static const char usage_text[] =
     "usage: herokupq [-a APP] [--var NAME] [--] PROGRAM [ARGS...]\n"
     "       herokupq doctor [-a APP] [--var NAME]\n"
     "       herokupq url [-a APP] [--var NAME] [--show-password]\n"
+    "       herokupq proxy [-a APP] [--var NAME] [--dir DIR] [--port N] ... (proxy --help)\n"
     "\n"
     "Runs PROGRAM with libherokupq preloaded: its libpq connections go to the Heroku\n"
     "app's current database, over SSL, and survive credential rotations.\n"
@@ -29,7 +30,8 @@ static const char usage_text[] =
     "  -V, --version      the version\n"
     "\n"
     "doctor checks the set-up step by step and says how to fix what fails;\n"
-    "url prints the resolved URL. The token comes from HEROKU_API_KEY or ~/.netrc.\n"
+    "url prints the resolved URL; proxy runs a local PgBouncer on the current\n"
+    "database for any client. The token comes from HEROKU_API_KEY or ~/.netrc.\n"
     "See herokupq(1) and herokupq(7).\n";
 
 static const struct option options[] = {
@@ -140,6 +142,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *sub = argv[optind];
+    if (strcmp(sub, "proxy") == 0 && strcmp(argv[optind - 1], "--") != 0)
+        return hpq_cmd_proxy(argc - optind, argv + optind);
     bool is_url = strcmp(sub, "url") == 0, is_doctor = strcmp(sub, "doctor") == 0;
     bool after_dashes = strcmp(argv[optind - 1], "--") == 0;
     if (after_dashes || (!is_url && !is_doctor)) {
