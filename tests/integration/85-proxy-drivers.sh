@@ -6,8 +6,9 @@
 #
 # One proxy serves them all: `herokupq proxy` on a private directory of this
 # run, its socket and `--listen 127.0.0.1:PORT`. A client has no credentials of
-# its own: on the socket, a made-up user and database and no password; on TCP
-# (JDBC has no Unix sockets) the user `herokupq` and DIR/password. Each gets:
+# its own: on the socket, the user's login name (a driver's default), a made-up
+# database and no password; on TCP (JDBC has no Unix sockets) the user
+# `herokupq` and DIR/password. Each gets:
 #   connects        once: the server side says app_user, app_db, SSL;
 #   sessions ended  the baseline: the client loops (a held connection, and a
 #                   new one each round); every session of the role is ended
@@ -160,7 +161,7 @@ pd_exec() {
         env+=(PGPASSWORD="$(cat "$PD_DIR/password")")
         where=(127.0.0.1 "$PD_PORT" herokupq any_db)
     else
-        where=("$PD_DIR" "$PD_PORT" any_user any_db)
+        where=("$PD_DIR" "$PD_PORT" "$(id -un)" any_db)
     fi
     env "${env[@]}" timeout -k 5 "$PD_TIMEOUT" "${PD_ARGV[@]}" "${where[@]}" "$@"
 }
@@ -179,7 +180,7 @@ pd_connects() {
 
 pd_via_text() {
     if [ "${PD_VIA[$1]}" = tcp ]; then echo "TCP 127.0.0.1, user herokupq, the proxy's local password"
-    else echo "its socket, a made-up user and database, no password"; fi
+    else echo "its socket, the login name as user, a made-up database, no password"; fi
 }
 
 # --- the loop: a held and a new connection each round, across a disruption ---------------------
@@ -343,9 +344,9 @@ pd_write() {
         echo "Written by \`make test\` (tests/integration/85-proxy-drivers.sh): drivers that do not use libpq, through"
         echo "\`herokupq proxy\` (PgBouncer ${pgb:-?}), with no credentials of their own."
         echo
-        echo "- **connects**: on the proxy's socket with a made-up user and database and no password (JDBC, which has no"
-        echo "  Unix sockets: TCP on \`--listen 127.0.0.1:PORT\`, user \`herokupq\`, the password in DIR/password); the"
-        echo "  server side must say app_user, app_db, SSL."
+        echo "- **connects**: on the proxy's socket with the login name as user, a made-up database and no password"
+        echo "  (JDBC, which has no Unix sockets: TCP on \`--listen 127.0.0.1:PORT\`, user \`herokupq\`, the password in"
+        echo "  DIR/password); the server side must say app_user, app_db, SSL."
         echo "- The other columns run the client in a loop: each round a query on a held connection (reconnected when"
         echo "  lost) and a new connection, counting the errors of each (held, new)."
         echo "  **sessions ended**: every session of the role ends, nothing else (the baseline);"
