@@ -37,7 +37,14 @@ PD_CLIENTS_DIR=$ROOT/tests/clients
 PD_OK="ok user=app_user db=app_db ssl=t"
 
 PD_CLIENTS=()
-declare -gA PD_NAME PD_PKG PD_VIA PD_CONNECTS PD_BASE PD_ROT PD_PWONLY PD_BASE_COUNTS
+declare -gA PD_NAME PD_PKG PD_VIA
+# The checks, in the matrix's order, and each one's result per client:
+# PD_RESULT["CHECK ID"] is "ok" or why not; PD_CELL["CHECK ID"] what an ok
+# shows in the table (the error counts).
+PD_CHECKS=(connects ended rotation password)
+declare -gA PD_CHECK_NAME=([connects]="connects" [ended]="sessions ended (baseline)"
+    [rotation]="rotation" [password]="password only")
+declare -gA PD_RESULT PD_CELL PD_BASE_COUNTS
 pd_load() {
     local id pkg name via
     while IFS='|' read -r id pkg name via; do
@@ -166,16 +173,25 @@ pd_exec() {
     env "${env[@]}" timeout -k 5 "$PD_TIMEOUT" "${PD_ARGV[@]}" "${where[@]}" "$@"
 }
 
+# pd_record CHECK ID PASS-TEXT [CELL]: the result of CHECK for client ID, from PD_WHY.
+pd_record() {
+    local key="$1 $2"
+    if [ -z "$PD_WHY" ]; then
+        PD_RESULT[$key]=ok PD_CELL[$key]=${4:-}
+        pass "proxy drivers: ${PD_NAME[$2]}, $3"
+    else
+        PD_RESULT[$key]=$(matrix_oneline "$PD_WHY")
+        fail "proxy drivers: ${PD_NAME[$2]}, ${PD_CHECK_NAME[$1]}" "${PD_RESULT[$key]}"
+    fi
+}
+
 pd_connects() {
     local id=$1
     run pd_exec "$id"
-    if [ "$RC" = 0 ] && [ "$OUT" = "$PD_OK" ]; then
-        PD_CONNECTS[$id]=ok
-        pass "proxy drivers: ${PD_NAME[$id]} connects through the proxy ($(pd_via_text "$id")) and reaches the app's database as app_user over SSL"
-    else
-        PD_CONNECTS[$id]=$(matrix_oneline "rc=$RC out: ${OUT:-(none)}; stderr: ${ERR:-(none)}")
-        fail "proxy drivers: ${PD_NAME[$id]} connects" "${PD_CONNECTS[$id]}"
-    fi
+    PD_WHY=''
+    [ "$RC" = 0 ] && [ "$OUT" = "$PD_OK" ] || PD_WHY="rc=$RC out: ${OUT:-(none)}; stderr: ${ERR:-(none)}"
+    pd_record connects "$id" \
+        "connects through the proxy ($(pd_via_text "$id")) and reaches the app's database as app_user over SSL"
 }
 
 pd_via_text() {
@@ -269,14 +285,8 @@ pd_baseline() {
     if [ -z "$PD_WHY" ] && { [ "$PD_HELD" -lt 1 ] || [ "$PD_BACKENDS" -lt 2 ]; }; then
         PD_WHY="the held session did not end and come back ($(pd_counts) errors, $PD_BACKENDS backends): the baseline measured nothing"
     fi
-    if [ -z "$PD_WHY" ]; then
-        PD_BASE[$id]=ok PD_BASE_COUNTS[$id]="$PD_HELD $PD_NEW"
-        PD_BASE_TEXT[$id]="$(pd_counts)"
-        pass "proxy drivers: ${PD_NAME[$id]}, sessions ended (baseline): $(pd_counts) errors; the held connection reconnected"
-    else
-        PD_BASE[$id]=$(matrix_oneline "$PD_WHY")
-        fail "proxy drivers: ${PD_NAME[$id]}, sessions ended (baseline)" "${PD_BASE[$id]}"
-    fi
+    [ -z "$PD_WHY" ] && PD_BASE_COUNTS[$id]="$PD_HELD $PD_NEW"
+    pd_record ended "$id" "sessions ended (baseline): $(pd_counts) errors; the held connection reconnected" "$(pd_counts)"
 }
 
 pd_rotation() {
@@ -292,13 +302,8 @@ pd_rotation() {
             PD_WHY="the held session did not end and come back ($PD_BACKENDS backend)"
         fi
     fi
-    if [ -z "$PD_WHY" ]; then
-        PD_ROT[$id]=ok PD_ROT_TEXT[$id]="$(pd_counts)"
-        pass "proxy drivers: ${PD_NAME[$id]}, rotation (password changed, sessions ended, config var 2 s late): $(pd_counts) errors, no more than the baseline"
-    else
-        PD_ROT[$id]=$(matrix_oneline "$PD_WHY")
-        fail "proxy drivers: ${PD_NAME[$id]}, rotation" "${PD_ROT[$id]}"
-    fi
+    pd_record rotation "$id" \
+        "rotation (password changed, sessions ended, config var 2 s late): $(pd_counts) errors, no more than the baseline" "$(pd_counts)"
 }
 
 pd_password_only() {
@@ -307,19 +312,12 @@ pd_password_only() {
     if [ -z "$PD_WHY" ] && { [ "$PD_HELD" != 0 ] || [ "$PD_NEW" != 0 ] || [ "$PD_BACKENDS" != 1 ]; }; then
         PD_WHY="$(pd_counts) errors, $PD_BACKENDS backends of the held connection (want 0 errors, 1 backend): ${PD_ERRORS:-}"
     fi
-    if [ -z "$PD_WHY" ]; then
-        PD_PWONLY[$id]=ok
-        pass "proxy drivers: ${PD_NAME[$id]}, password only changed (sessions kept, config var 2 s late): 0 errors, the held connection on one backend throughout"
-    else
-        PD_PWONLY[$id]=$(matrix_oneline "$PD_WHY")
-        fail "proxy drivers: ${PD_NAME[$id]}, password only" "${PD_PWONLY[$id]}"
-    fi
+    pd_record password "$id" \
+        "password only changed (sessions kept, config var 2 s late): 0 errors, the held connection on one backend throughout" \
+        "0 errors, 1 backend"
 }
-declare -gA PD_BASE_TEXT PD_ROT_TEXT
 
 # --- the matrix's section ------------------------------------------------------------------------
-
-pd_mark() { if [ "$1" = ok ]; then echo "✅${2:+ $2}"; else echo "❌"; fi; }
 
 pd_label() {
     local id=$1 label=${PD_NAME[$1]} pkg version
@@ -333,64 +331,65 @@ pd_label() {
     echo "$label"
 }
 
+pd_intro() {
+    local pgb
+    pgb=$(dpkg-query -W -f='${Version}' pgbouncer 2>/dev/null)
+    echo "#### Through the proxy (\`herokupq proxy\`)"
+    echo
+    echo "Written by \`make test\` (tests/integration/85-proxy-drivers.sh): drivers that do not use libpq, through"
+    echo "\`herokupq proxy\` (PgBouncer ${pgb:-?}), with no credentials of their own."
+    echo
+    echo "- **connects**: on the proxy's socket with the login name as user, a made-up database and no password"
+    echo "  (JDBC, which has no Unix sockets: TCP on \`--listen 127.0.0.1:PORT\`, user \`herokupq\`, the password in"
+    echo "  DIR/password); the server side must say app_user, app_db, SSL."
+    echo "- The other columns run the client in a loop: each round a query on a held connection (reconnected when"
+    echo "  lost) and a new connection, counting the errors of each (held, new)."
+    echo "  **sessions ended**: every session of the role ends, nothing else (the baseline);"
+    echo "  **rotation**: the password changes, every session ends, \`DATABASE_URL\` follows 2 s later: no more errors of"
+    echo "  each kind than the baseline; **password only**: the password changes, sessions are kept, the config var 2 s"
+    echo "  later: no error, the held connection on the same backend throughout."
+}
+
+pd_table() {
+    local id check row
+    echo "| driver | connects via | connects | sessions ended (errors) | rotation (errors) | password only |"
+    echo "|---|---|---|---|---|---|"
+    for id in "${PD_CLIENTS[@]}"; do
+        row="| $(pd_label "$id") | $(pd_via_text "$id") |"
+        for check in "${PD_CHECKS[@]}"; do
+            if [ "${PD_RESULT[$check $id]:-}" = ok ]; then row+=" ✅${PD_CELL[$check $id]:+ ${PD_CELL[$check $id]}} |"
+            else row+=" ❌ |"; fi
+        done
+        echo "$row"
+    done
+}
+
+pd_failures() {
+    local id check why any=''
+    for id in "${PD_CLIENTS[@]}"; do
+        for check in "${PD_CHECKS[@]}"; do
+            why=${PD_RESULT[$check $id]:-not run}
+            [ "$why" = ok ] && continue
+            [ -z "$any" ] && { echo; echo "**Failures through the proxy**"; echo; any=1; }
+            echo "- **${PD_NAME[$id]}**, ${PD_CHECK_NAME[$check]}: $why"
+        done
+    done
+}
+
 # The section, in $WORK/pd-matrix.md (the client matrix appends it when it
 # runs in the same run) and in $PD_OUT.
 pd_write() {
-    local id check why any='' pgb
-    pgb=$(dpkg-query -W -f='${Version}' pgbouncer 2>/dev/null)
-    {
-        echo "#### Through the proxy (\`herokupq proxy\`)"
-        echo
-        echo "Written by \`make test\` (tests/integration/85-proxy-drivers.sh): drivers that do not use libpq, through"
-        echo "\`herokupq proxy\` (PgBouncer ${pgb:-?}), with no credentials of their own."
-        echo
-        echo "- **connects**: on the proxy's socket with the login name as user, a made-up database and no password"
-        echo "  (JDBC, which has no Unix sockets: TCP on \`--listen 127.0.0.1:PORT\`, user \`herokupq\`, the password in"
-        echo "  DIR/password); the server side must say app_user, app_db, SSL."
-        echo "- The other columns run the client in a loop: each round a query on a held connection (reconnected when"
-        echo "  lost) and a new connection, counting the errors of each (held, new)."
-        echo "  **sessions ended**: every session of the role ends, nothing else (the baseline);"
-        echo "  **rotation**: the password changes, every session ends, \`DATABASE_URL\` follows 2 s later: no more errors of"
-        echo "  each kind than the baseline; **password only**: the password changes, sessions are kept, the config var 2 s"
-        echo "  later: no error, the held connection on the same backend throughout."
-        echo
-        echo "| driver | connects via | connects | sessions ended (errors) | rotation (errors) | password only |"
-        echo "|---|---|---|---|---|---|"
-        for id in "${PD_CLIENTS[@]}"; do
-            echo "| $(pd_label "$id") | $(pd_via_text "$id") | $(pd_mark "${PD_CONNECTS[$id]:-}") |" \
-                "$(pd_mark "${PD_BASE[$id]:-}" "${PD_BASE_TEXT[$id]:-}") | $(pd_mark "${PD_ROT[$id]:-}" "${PD_ROT_TEXT[$id]:-}") |" \
-                "$(pd_mark "${PD_PWONLY[$id]:-}" "${PD_PWONLY[$id]:+0 errors, 1 backend}") |"
-        done
-        for id in "${PD_CLIENTS[@]}"; do
-            for check in connects base rot pwonly; do
-                case $check in
-                    connects) why=${PD_CONNECTS[$id]:-not run} ;;
-                    base) why=${PD_BASE[$id]:-not run} ;;
-                    rot) why=${PD_ROT[$id]:-not run} ;;
-                    pwonly) why=${PD_PWONLY[$id]:-not run} ;;
-                esac
-                [ "$why" = ok ] && continue
-                [ -z "$any" ] && { echo; echo "**Failures through the proxy**"; echo; any=1; }
-                echo "- **${PD_NAME[$id]}**, $(pd_check_name $check): $why"
-            done
-        done
-    } >"$WORK/pd-matrix.md"
+    { pd_intro; echo; pd_table; pd_failures; } >"$WORK/pd-matrix.md"
     mkdir -p "$(dirname "$PD_OUT")"
     cp "$WORK/pd-matrix.md" "$PD_OUT"
 }
 
-pd_check_name() {
-    case $1 in
-        connects) echo connects ;; base) echo "sessions ended" ;; rot) echo rotation ;; pwonly) echo "password only" ;;
-    esac
-}
-
 # --- the test ------------------------------------------------------------------------------------
 
-pd_all_fail() { # WHY: every check of every client fails with WHY
-    local id
-    for id in "${PD_CLIENTS[@]}"; do
-        PD_CONNECTS[$id]=$1 PD_BASE[$id]=$1 PD_ROT[$id]=$1 PD_PWONLY[$id]=$1
+pd_all_fail() { # WHY ID...: every check of each client ID fails with WHY
+    local id check
+    for id in "${@:2}"; do
+        for check in "${PD_CHECKS[@]}"; do PD_RESULT[$check $id]=$1; done
     done
 }
 
@@ -398,8 +397,7 @@ pd_client_checks() {
     local id=$1 missing
     missing=$(pd_missing "$id")
     if [ -n "$missing" ]; then
-        PD_CONNECTS[$id]="not run: $missing" PD_BASE[$id]="not run: $missing"
-        PD_ROT[$id]="not run: $missing" PD_PWONLY[$id]="not run: $missing"
+        pd_all_fail "not run: $missing" "$id"
         fail "proxy drivers: ${PD_NAME[$id]}" "not run: $missing"
         return
     fi
@@ -412,14 +410,14 @@ pd_client_checks() {
 t_proxy_drivers() {
     local id
     if ! pd_has_proxy; then
-        pd_all_fail "not run: herokupq proxy not built"
+        pd_all_fail "not run: herokupq proxy not built" "${PD_CLIENTS[@]}"
         pd_write
         skip "proxy drivers (${#PD_CLIENTS[@]} clients)" "herokupq proxy not built: $PD_CMD --help names no proxy command"
         return
     fi
     pd_start
     if [ -n "$PD_WHY" ]; then
-        pd_all_fail "not run: $PD_WHY"
+        pd_all_fail "not run: $PD_WHY" "${PD_CLIENTS[@]}"
         fail "proxy drivers: the proxy starts" "$PD_WHY"
         pd_stop
         pd_write
