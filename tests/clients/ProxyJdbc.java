@@ -142,10 +142,12 @@ class Loop {
         if (!Files.exists(pause)) {
             return;
         }
-        Files.write(ctrl.resolve("paused"), new byte[0]);
+        Path paused = ctrl.resolve("paused");
+        Files.write(paused, new byte[0]);
         while (Files.exists(pause)) {
             Thread.sleep(20);
         }
+        Files.deleteIfExists(paused);
     }
 
     void run() throws Exception {

@@ -12,7 +12,8 @@ CTRLDIR: that line from a held connection, then rounds until CTRLDIR/stop
 exists, each: the held connection queries its backend's PID (reconnecting
 first if it was lost), and a new connection connects, queries and closes;
 every failure prints `error held|new: <message>`. While CTRLDIR/pause exists
-the client waits between rounds (after creating CTRLDIR/paused). Last line:
+the client waits between rounds: it creates CTRLDIR/paused, waits until pause
+is gone, then removes paused (so the test knows it runs again). Last line:
 `done rounds=N held_errors=N new_errors=N held_backends=N`.
 """
 import asyncio
@@ -89,9 +90,11 @@ class Loop:
     async def pause_if_asked(self):
         pause = os.path.join(self.ctrl, "pause")
         if os.path.exists(pause):
-            open(os.path.join(self.ctrl, "paused"), "w").close()
+            paused = os.path.join(self.ctrl, "paused")
+            open(paused, "w").close()
             while os.path.exists(pause):
                 await asyncio.sleep(0.02)
+            os.remove(paused)
 
     async def run(self):
         self.held = await connect(self.args)

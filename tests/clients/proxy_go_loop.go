@@ -115,12 +115,14 @@ func (l *loop) pauseIfAsked() {
 	if !exists(pause) {
 		return
 	}
-	if f, err := os.Create(filepath.Join(l.ctrl, "paused")); err == nil {
+	paused := filepath.Join(l.ctrl, "paused")
+	if f, err := os.Create(paused); err == nil {
 		f.Close()
 	}
 	for exists(pause) {
 		time.Sleep(20 * time.Millisecond)
 	}
+	os.Remove(paused)
 }
 
 func (l *loop) run() error {

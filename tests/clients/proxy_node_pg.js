@@ -97,8 +97,10 @@ class Loop {
   async pauseIfAsked() {
     const pause = path.join(this.ctrl, 'pause');
     if (!fs.existsSync(pause)) return;
-    fs.writeFileSync(path.join(this.ctrl, 'paused'), '');
+    const paused = path.join(this.ctrl, 'paused');
+    fs.writeFileSync(paused, '');
     while (fs.existsSync(pause)) await sleep(20);
+    fs.rmSync(paused, { force: true });
   }
 
   async run() {

@@ -236,14 +236,22 @@ pd_loop() {
     PD_ERRORS=$(grep '^error ' "$out" | sort | uniq -c | sed 's/^ *//' | head -3)
 }
 
+# pd_pause CTRLDIR: until the client waits between rounds (30 s at most: a
+# round may be waiting on a connection); pd_resume: until it runs again.
+pd_pause() { touch "$1/pause"; poll_until 300 test -e "$1/paused"; }
+pd_resume() { rm -f "$1/pause"; poll_until 100 test ! -e "$1/paused"; }
+
+# pd_whole_round CTRLDIR: until the client has gone through one whole round
+# that started from now (the round under way ends, then one more).
+pd_whole_round() { pd_pause "$1" && pd_resume "$1" && pd_pause "$1" && pd_resume "$1"; }
+
 # pd_disrupt MODE CTRLDIR: with the client paused between rounds, the
-# disruption; then the client runs on: 2 s with the config var late, 1 s after.
+# disruption; then the client runs on: 2 s with the config var late, 1 s
+# after, and one whole round more.
 pd_disrupt() {
     local mode=$1 ctrl=$2 url ended changes
-    touch "$ctrl/pause"
-    if ! poll_until 100 test -e "$ctrl/paused"; then
-        PD_WHY="the client did not pause within 10 s"
-        rm -f "$ctrl/pause"
+    if ! pd_pause "$ctrl"; then
+        PD_WHY="the client did not pause between rounds within 30 s"
         return
     fi
     changes=$(pd_changes)
@@ -256,15 +264,16 @@ pd_disrupt() {
         ended=$(pd_terminate)
         [ "${ended:-0}" -ge 1 ] || PD_WHY="${PD_WHY:+$PD_WHY; }no session of $HPQ_DB_USER to end (pd_terminate: ${ended:-error})"
     fi
-    rm -f "$ctrl/paused" "$ctrl/pause"
+    pd_resume "$ctrl" || PD_WHY="${PD_WHY:+$PD_WHY; }the client did not resume within 10 s"
     if [ "$mode" = baseline ]; then
         sleep 3
-        return
+    else
+        wait_rotation || PD_WHY="${PD_WHY:+$PD_WHY; }the rotation did not finish within 10 s"
+        api GET /rotate/status | grep -q '"error": null' || PD_WHY="${PD_WHY:+$PD_WHY; }the rotation failed: $(api GET /rotate/status)"
+        sleep 1
     fi
-    wait_rotation || PD_WHY="${PD_WHY:+$PD_WHY; }the rotation did not finish within 10 s"
-    api GET /rotate/status | grep -q '"error": null' || PD_WHY="${PD_WHY:+$PD_WHY; }the rotation failed: $(api GET /rotate/status)"
-    sleep 1
-    pd_settle "$mode" "$changes"
+    pd_whole_round "$ctrl" || PD_WHY="${PD_WHY:+$PD_WHY; }the client did not go through a whole round within 60 s"
+    [ "$mode" = baseline ] || pd_settle "$mode" "$changes"
 }
 
 # After a rotation, the proxy must be on the new password before the next
