@@ -119,6 +119,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SHIM) $(wildcard shim/*.h)
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -Ishim $< $(UNIT_SHIM) -o $@ \
 	    $(shell pkg-config --libs libpq cmocka libcrypto) $(SHIM_LIBS)
 
+# The proxy's PgBouncer configuration is pure too; it lives on the command's side.
+$(BUILD)/tests/test_pgbouncer: tests/unit/test_pgbouncer.c shim/cmd/pgbouncer.c $(UNIT_SHIM) \
+        $(wildcard shim/*.h shim/cmd/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) -Ishim $< shim/cmd/pgbouncer.c \
+	    $(UNIT_SHIM) -o $@ $(shell pkg-config --libs libpq cmocka libcrypto) $(SHIM_LIBS)
+
 # The tests' own libpq programs (linked normally, as any program is).
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)

@@ -29,5 +29,6 @@ set -a
 source "$ENVDIR/env/env"
 set +a
 python3 bench/bench.py --out "$RESULTS" "$@"
+/usr/bin/python3 bench/proxy.py --out "$RESULTS"  # herokupq proxy against direct (psycopg2: Debian's)
 gnuplot -e "dir='$RESULTS'" bench/plot.gp
 echo "bench: $RESULTS/results.md, $RESULTS/bench.png" >&2

@@ -16,6 +16,7 @@ PACKAGES=(
     postgresql                     # the local database, and psql
     openssl ca-certificates curl python3  # test CA, API double, its control calls
     dpkg-dev                       # make deb: dpkg-shlibdeps (dpkg-deb is in dpkg)
+    pgbouncer                      # herokupq proxy's engine (a product feature: the .deb recommends it)
 )
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_PACKAGES=(
@@ -34,7 +35,7 @@ FUZZ_PACKAGES=(
     clang libclang-rt-14-dev       # libFuzzer and the sanitizers' runtimes for clang
     valgrind                       # memcheck of the C test programs through the shim
 )
-BENCH_PACKAGES=(valgrind gnuplot-nox)
+BENCH_PACKAGES=(valgrind gnuplot-nox python3-psycopg2)  # psycopg2: bench/proxy.py
 # npm: Debian's nodejs and npm, unless a Node.js with npm is already installed
 # (NodeSource's nodejs ships npm itself and conflicts with Debian's npm).
 command -v npm >/dev/null 2>&1 || BENCH_PACKAGES+=(nodejs npm)

@@ -111,11 +111,15 @@ static char *databases_section(const struct hpq_params *url)
         if (!plain_value(vals[i]))
             return NULL;
     }
+    /* Each database name a client gives is a pool of its own (PgBouncer's
+     * "*" entry); the one herokupq's own checks use holds one connection. */
     char *out;
-    if (asprintf(&out, "[databases]\n* = host='%s' port='%s' dbname='%s' user='%s' password='%s'\n",
-                 vals[0], vals[1], vals[2], vals[3], vals[4]) < 0)
+    char *line;
+    if (asprintf(&line, "host='%s' port='%s' dbname='%s' user='%s' password='%s'", vals[0], vals[1], vals[2], vals[3], vals[4]) < 0)
         return NULL;
-    return out;
+    int n = asprintf(&out, "[databases]\n" HPQ_PROXY_USER " = %s pool_size=1\n* = %s\n", line, line);
+    hpq_free_secret(line);
+    return n < 0 ? NULL : out;
 }
 
 static char *auth_lines(const struct hpq_bouncer_opts *o)
@@ -139,13 +143,13 @@ static char *pgbouncer_section(const struct hpq_bouncer_opts *o, const struct hp
         return NULL;
     int n = asprintf(&out,
                      "[pgbouncer]\nlisten_addr = %s\nlisten_port = %d\nunix_socket_dir = %s\n"
-                     "unix_socket_mode = 0600\n%spool_mode = %s\nmax_client_conn = %d\n"
+                     "unix_socket_mode = 0600\n%spool_mode = %s\nmax_client_conn = %d\nlisten_backlog = %d\n"
                      "default_pool_size = %d\nserver_tls_sslmode = %s\n%s%s%s"
                      "server_login_retry = 1\nquery_wait_timeout = 120\n"
                      "ignore_startup_parameters = extra_float_digits\n"
                      "stats_users = " HPQ_PROXY_USER "\nsyslog = 0\nlog_connections = 1\n",
                      o->listen_host ? o->listen_host : "", o->listen_host ? o->listen_port : o->port,
-                     o->dir, auth, o->pool_mode, o->max_client_conn, o->pool_size, mode,
+                     o->dir, auth, o->pool_mode, o->max_client_conn, o->max_client_conn, o->pool_size, mode,
                      verify ? "server_tls_ca_file = " : "", verify ? CA_BUNDLE : "",
                      verify ? "\n" : "");
     free(auth);
@@ -283,6 +287,7 @@ static void child_exec(const struct hpq_bouncer *b, const char *ini, int out_fd)
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
         _exit(126);
+    close_range(3, ~0U, 0); /* nothing of ours, nor what we inherited, goes on */
     setpgid(0, 0); /* a terminal's ^C reaches herokupq, which drains */
     if (b->drop && (setgroups(0, NULL) != 0 || setgid(b->gid) != 0 || setuid(b->uid) != 0))
         _exit(126);

@@ -317,12 +317,27 @@ static int check_proxy(const struct proxy_opts *o)
 
 /* One login with the current configuration, so that PgBouncer holds the
  * server's welcome (after a reload it has none, and a failed login then fails
- * every client waiting for one, where it otherwise keeps them waiting). */
-static void warm(struct proxy *p)
+ * every client waiting for one, where it otherwise keeps them waiting). In a
+ * thread of its own: a database that does not answer must not hold the
+ * resolver. */
+static void *warm_main(void *arg)
 {
+    struct proxy *p = arg;
     char why[400];
     if (probe(p->o.dir, p->o.port, why, sizeof why) != 0)
         hpq_log(HPQ_WARN, "proxy: a first connection through the proxy failed: %s", why);
+    return NULL;
+}
+
+static void warm(struct proxy *p)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, warm_main, p) != 0)
+        hpq_log(HPQ_DEBUG, "proxy: no thread for a first connection");
+    pthread_attr_destroy(&attr);
 }
 
 /* ---- applying a URL ---------------------------------------------------------------------- */
@@ -445,6 +460,7 @@ static void resolve_once(struct proxy *p, bool failed, bool now)
 static void *resolver_main(void *arg)
 {
     struct proxy *p = arg;
+    warm(p);
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         if (!p->kick_failed && !p->kick_now && !p->confirm) {
@@ -688,7 +704,11 @@ static int start(struct proxy *p, char *local_password, size_t len)
     if (rc != 0)
         return rc;
     fill_bouncer_opts(p, local_password);
+    /* The cache logs a failure itself; at start it is this one line's. */
+    enum hpq_level level = p->cfg.log_level;
+    hpq_log_set_level(HPQ_OFF);
     char *url = hpq_cache_get(&p->cfg, p->cfg.config_var, err, sizeof err);
+    hpq_log_set_level(getenv("HEROKUPQ_LOG") ? level : HPQ_INFO);
     if (!url)
         return fail("%s", err);
     if (apply_url(p, url, err, sizeof err) != 0)
@@ -697,7 +717,6 @@ static int start(struct proxy *p, char *local_password, size_t len)
         return fail("%s", err);
     if ((rc = wait_ready(p)) != 0 || (rc = link_socket(p)) != 0)
         return rc;
-    warm(p);
     if (p->o.listen_trust)
         hpq_log(HPQ_WARN, "proxy: --listen-trust: anyone who reaches %s:%d gets the database, with "
                           "no password", p->o.listen_host, p->o.listen_port);
