@@ -27,10 +27,10 @@ TEST_PACKAGES=(
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207
 TEST_PACKAGES+=($(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/list" | cut -d'|' -f2 | tr ' ' '\n' | sort -u))
-# The drivers that do not use libpq, through the proxy (its engine, pgbouncer),
-# from their one list; node pg itself comes from npm (scripts/install-node-deps.sh).
+# The drivers that do not use libpq, through the proxy, from their one list;
+# node pg itself comes from npm (scripts/install-node-deps.sh).
 # shellcheck disable=SC2207
-TEST_PACKAGES+=(pgbouncer $(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/proxy-list" | cut -d'|' -f2 | tr ' ' '\n' | sed '/^$/d' | sort -u))
+TEST_PACKAGES+=($(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/proxy-list" | cut -d'|' -f2 | tr ' ' '\n' | sed '/^$/d' | sort -u))
 FUZZ_PACKAGES=(
     clang libclang-rt-14-dev       # libFuzzer and the sanitizers' runtimes for clang
     valgrind                       # memcheck of the C test programs through the shim
