@@ -59,10 +59,7 @@ pd_load
 
 # Whether this build's command has the proxy subcommand (without it,
 # `herokupq proxy` would run a program named "proxy").
-pd_has_proxy() {
-    [ -x "$PD_CMD" ] || return 1
-    "$PD_CMD" --help 2>&1 | grep -q 'herokupq proxy'
-}
+pd_has_proxy() { "$PD_CMD" --help 2>&1 | grep -q 'herokupq proxy'; }
 
 pd_free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -418,6 +415,12 @@ pd_client_checks() {
 
 t_proxy_drivers() {
     local id
+    if [ ! -x "$PD_CMD" ]; then
+        pd_all_fail "not run: $PD_CMD not built (make test-build)" "${PD_CLIENTS[@]}"
+        pd_write
+        fail "proxy drivers: the command" "$PD_CMD not built (make test-build)"
+        return
+    fi
     if ! pd_has_proxy; then
         pd_all_fail "not run: herokupq proxy not built" "${PD_CLIENTS[@]}"
         pd_write
@@ -434,10 +437,13 @@ t_proxy_drivers() {
     fi
     pd_build_go
     for id in "${PD_CLIENTS[@]}"; do
-        pd_alive || { PD_WHY="the proxy exited: $(matrix_oneline "$(tail -3 "$WORK/proxy.err")")"; break; }
+        if ! pd_alive; then
+            fail "proxy drivers: the proxy stays up" \
+                "it exited before ${PD_NAME[$id]}: $(matrix_oneline "$(tail -3 "$WORK/proxy.err")")"
+            break
+        fi
         pd_client_checks "$id"
     done
-    [ -n "${PD_WHY:-}" ] && ! pd_alive && fail "proxy drivers: the proxy stays up" "$PD_WHY"
     pd_stop
     pd_write
     echo "     proxy drivers' matrix: $PD_OUT"
