@@ -2,7 +2,7 @@
 # Drivers that do not use libpq, through `herokupq proxy` (issue 17, item 8):
 # the clients of tests/clients/proxy-list (JDBC, node pg, Go pgx and lib/pq,
 # Python asyncpg), each a small program under tests/clients/ speaking the
-# proxy drivers' protocol (tests/clients/proxy_asyncpg.py says it).
+# proxy drivers' protocol (docs/proxy-drivers.md says it, and what is measured).
 #
 # One proxy serves them all: `herokupq proxy` on a private directory of this
 # run, its socket and `--listen 127.0.0.1:PORT`. A client has no credentials of
