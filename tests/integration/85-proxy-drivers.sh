@@ -9,7 +9,8 @@
 # its own: on the socket, the user's login name (a driver's default), a made-up
 # database and no password; on TCP (JDBC has no Unix sockets) the user
 # `herokupq` and DIR/password. Each gets:
-#   connects        once: the server side says app_user, app_db, SSL;
+#   socket, TCP     once, each way (JDBC: TCP only): the server side says
+#                   app_user, app_db, SSL;
 #   sessions ended  the baseline: the client loops (a held connection, and a
 #                   new one each round); every session of the role is ended
 #                   (pg_terminate_backend), no password change; it counts errors;
@@ -41,9 +42,9 @@ declare -gA PD_NAME PD_PKG PD_VIA
 # The checks, in the matrix's order, and each one's result per client:
 # PD_RESULT["CHECK ID"] is "ok" or why not; PD_CELL["CHECK ID"] what an ok
 # shows in the table (the error counts).
-PD_CHECKS=(connects ended rotation password)
-declare -gA PD_CHECK_NAME=([connects]="connects" [ended]="sessions ended (baseline)"
-    [rotation]="rotation" [password]="password only")
+PD_CHECKS=(socket tcp ended rotation password)
+declare -gA PD_CHECK_NAME=([socket]="socket, no password" [tcp]="TCP, local password"
+    [ended]="sessions ended (baseline)" [rotation]="rotation" [password]="password only")
 declare -gA PD_RESULT PD_CELL PD_BASE_COUNTS
 pd_load() {
     local id pkg name via
@@ -154,14 +155,14 @@ pd_client() {
     esac
 }
 
-# pd_exec ID ARGS...: client ID with the proxy's address first, bounded. No
-# password file of the user's may help it (PGPASSFILE); on TCP the password is
-# the proxy's local one, in PGPASSWORD (never on a command line).
+# pd_exec socket|tcp ID ARGS...: client ID with the proxy's address first,
+# bounded. No password file of the user's may help it (PGPASSFILE); on TCP the
+# password is the proxy's local one, in PGPASSWORD (never on a command line).
 pd_exec() {
-    local id=$1 env=(PGPASSFILE="$WORK/no-pgpass") where
-    shift
+    local via=$1 id=$2 env=(PGPASSFILE="$WORK/no-pgpass") where
+    shift 2
     pd_client "$id"
-    if [ "${PD_VIA[$id]}" = tcp ]; then
+    if [ "$via" = tcp ]; then
         env+=(PGPASSWORD="$(cat "$PD_DIR/password")")
         where=(127.0.0.1 "$PD_PORT" herokupq any_db)
     else
@@ -182,17 +183,22 @@ pd_record() {
     fi
 }
 
+# pd_connects socket|tcp ID: one connection and query, that way.
 pd_connects() {
-    local id=$1
-    run pd_exec "$id"
+    local via=$1 id=$2
+    if [ "$via" = socket ] && [ "${PD_VIA[$id]}" = tcp ]; then
+        PD_RESULT[$via $id]=n/a # JDBC: no Unix sockets
+        return
+    fi
+    run pd_exec "$via" "$id"
     PD_WHY=''
     [ "$RC" = 0 ] && [ "$OUT" = "$PD_OK" ] || PD_WHY="rc=$RC out: ${OUT:-(none)}; stderr: ${ERR:-(none)}"
-    pd_record connects "$id" \
-        "connects through the proxy ($(pd_via_text "$id")) and reaches the app's database as app_user over SSL"
+    pd_record "$via" "$id" \
+        "connects through the proxy ($(pd_via_text "$via")) and reaches the app's database as app_user over SSL"
 }
 
 pd_via_text() {
-    if [ "${PD_VIA[$1]}" = tcp ]; then echo "TCP 127.0.0.1, user herokupq, the proxy's local password"
+    if [ "$1" = tcp ]; then echo "TCP 127.0.0.1, user herokupq, the proxy's local password"
     else echo "its socket, the login name as user, a made-up database, no password"; fi
 }
 
@@ -209,7 +215,7 @@ pd_loop() {
     rm -rf "$ctrl"
     mkdir "$ctrl"
     : >"$out"
-    pd_exec "$id" "$ctrl" >"$out" 2>"$WORK/pd-loop.err" &
+    pd_exec "${PD_VIA[$id]}" "$id" "$ctrl" >"$out" 2>"$WORK/pd-loop.err" &
     pid=$!
     # JDBC compiles its source file first: up to 60 s for the first line.
     if wait_for_line '^(ok|error) ' "$out" 600 && [ "$(head -n1 "$out")" = "$PD_OK" ]; then
@@ -345,11 +351,11 @@ pd_intro() {
     echo "Written by \`make test\` (tests/integration/85-proxy-drivers.sh): drivers that do not use libpq, through"
     echo "\`herokupq proxy\` (PgBouncer ${pgb:-?}), with no credentials of their own."
     echo
-    echo "- **connects**: on the proxy's socket with the login name as user, a made-up database and no password"
-    echo "  (JDBC, which has no Unix sockets: TCP on \`--listen 127.0.0.1:PORT\`, user \`herokupq\`, the password in"
-    echo "  DIR/password); the server side must say app_user, app_db, SSL."
-    echo "- The other columns run the client in a loop: each round a query on a held connection (reconnected when"
-    echo "  lost) and a new connection, counting the errors of each (held, new)."
+    echo "- **socket**: one connection on the proxy's socket with the login name as user, a made-up database and no"
+    echo "  password; **TCP**: on \`--listen 127.0.0.1:PORT\` as user \`herokupq\` with the password in DIR/password"
+    echo "  (JDBC has no Unix sockets). The server side must say app_user, app_db, SSL."
+    echo "- The other columns run the client in a loop (on the socket; JDBC on TCP): each round a query on a held"
+    echo "  connection (reconnected when lost) and a new connection, counting the errors of each (held, new)."
     echo "  **sessions ended**: every session of the role ends, nothing else (the baseline);"
     echo "  **rotation**: the password changes, every session ends, \`DATABASE_URL\` follows 2 s later: no more errors of"
     echo "  each kind than the baseline; **password only**: the password changes, sessions are kept, the config var 2 s"
@@ -358,13 +364,16 @@ pd_intro() {
 
 pd_table() {
     local id check row
-    echo "| driver | connects via | connects | sessions ended (errors) | rotation (errors) | password only |"
+    echo "| driver | socket | TCP | sessions ended (errors) | rotation (errors) | password only |"
     echo "|---|---|---|---|---|---|"
     for id in "${PD_CLIENTS[@]}"; do
-        row="| $(pd_label "$id") | $(pd_via_text "$id") |"
+        row="| $(pd_label "$id") |"
         for check in "${PD_CHECKS[@]}"; do
-            if [ "${PD_RESULT[$check $id]:-}" = ok ]; then row+=" ✅${PD_CELL[$check $id]:+ ${PD_CELL[$check $id]}} |"
-            else row+=" ❌ |"; fi
+            case ${PD_RESULT[$check $id]:-} in
+                ok) row+=" ✅${PD_CELL[$check $id]:+ ${PD_CELL[$check $id]}} |" ;;
+                n/a) row+=" — |" ;;
+                *) row+=" ❌ |" ;;
+            esac
         done
         echo "$row"
     done
@@ -375,7 +384,7 @@ pd_failures() {
     for id in "${PD_CLIENTS[@]}"; do
         for check in "${PD_CHECKS[@]}"; do
             why=${PD_RESULT[$check $id]:-not run}
-            [ "$why" = ok ] && continue
+            [ "$why" = ok ] || [ "$why" = n/a ] && continue
             [ -z "$any" ] && { echo; echo "**Failures through the proxy**"; echo; any=1; }
             echo "- **${PD_NAME[$id]}**, ${PD_CHECK_NAME[$check]}: $why"
         done
@@ -407,7 +416,8 @@ pd_client_checks() {
         fail "proxy drivers: ${PD_NAME[$id]}" "not run: $missing"
         return
     fi
-    pd_connects "$id"
+    pd_connects socket "$id"
+    pd_connects tcp "$id"
     pd_baseline "$id"
     pd_rotation "$id"
     pd_password_only "$id"
