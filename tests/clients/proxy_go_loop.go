@@ -25,6 +25,8 @@ const whoamiQuery = "SELECT current_user, current_database(), ssl " +
 const roundPause = 50 * time.Millisecond
 const connectTimeout = 15 * time.Second
 
+var errNoRow = errors.New("the query returned no row")
+
 // One connection of the driver under test.
 type session interface {
 	whoami(ctx context.Context) (user, db string, ssl bool, err error)
@@ -170,5 +172,3 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-var errNoRow = errors.New("the query returned no row")
