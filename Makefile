@@ -207,6 +207,7 @@ unit: $(UNIT_BIN) $(PROG_BIN)
 # On a fresh machine `make test` first installs what it needs (nothing, if present).
 test:
 	scripts/install-deps.sh --tests
+	scripts/install-node-deps.sh
 	$(MAKE) --no-print-directory test-build
 	tests/run.sh
 

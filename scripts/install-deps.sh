@@ -28,6 +28,10 @@ TEST_PACKAGES=(
 # The client matrix's packages, from its one list.
 # shellcheck disable=SC2207
 TEST_PACKAGES+=($(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/list" | cut -d'|' -f2 | tr ' ' '\n' | sort -u))
+# The drivers that do not use libpq, through the proxy, from their one list;
+# node pg itself comes from npm (scripts/install-node-deps.sh).
+# shellcheck disable=SC2207
+TEST_PACKAGES+=($(sed -e '/^#/d' -e '/^$/d' "$HERE/../tests/clients/proxy-list" | cut -d'|' -f2 | tr ' ' '\n' | sed '/^$/d' | sort -u))
 FUZZ_PACKAGES=(
     clang libclang-rt-14-dev       # libFuzzer and the sanitizers' runtimes for clang
     valgrind                       # memcheck of the C test programs through the shim
@@ -36,6 +40,7 @@ BENCH_PACKAGES=(valgrind gnuplot-nox python3-psycopg2)  # psycopg2: bench/proxy.
 # npm: Debian's nodejs and npm, unless a Node.js with npm is already installed
 # (NodeSource's nodejs ships npm itself and conflicts with Debian's npm).
 command -v npm >/dev/null 2>&1 || BENCH_PACKAGES+=(nodejs npm)
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(nodejs npm) # node pg, through the proxy
 
 list=
 for arg in "$@"; do

@@ -372,6 +372,8 @@ matrix_write() {
         echo "  changes first (config var 2 s later), so the reset needs the shim's repair in place."
         echo "- The dlopen client is not linked with libpq and refuses to run if libpq is loaded before its dlopen,"
         echo "  or if another libpq gets loaded while it connects."
+        # The drivers through the proxy, when they ran in this run (85-proxy-drivers.sh).
+        if [ -f "$WORK/pd-matrix.md" ]; then echo; cat "$WORK/pd-matrix.md"; fi
     } >"$MATRIX_OUT"
 }
 
