@@ -30,11 +30,12 @@ RELEASE_PROGS=$ROOT/build/progs
 # An error ends the program with a status of its own (a leak too); the report goes to stderr.
 HPQ_ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:halt_on_error=1:exitcode=86
 HPQ_UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
-# Not run against the ASan library: the exports and structure checks are about the
-# release build, the fuzz targets and this file do not use the shim, the client matrix
-# writes build/client-matrix.md (the outer run's), the herokupq command and packaging
-# tests install and run the release build.
-ASAN_SKIP='^t_(exports|structure|wipe_kept_by_the_compiler|matrix|fuzz_.*|asan_.*|valgrind_.*|cmd_.*|doctor_.*|make_install|debian_package|minimal_root)$'
+# t_asan_suite re-runs make test's tests (tests/run.sh --list), never make check's long runs
+# (the soak, fuzzing, valgrind, the packaging, this file), so nothing runs twice. Of make
+# test's, not against the ASan library: the exports and structure checks are about the
+# release build, the client matrix writes build/client-matrix.md (the outer run's), the
+# herokupq command's tests (the proxy's too) and make install run the release build.
+ASAN_SKIP='^t_(exports|structure|wipe_kept_by_the_compiler|matrix|cmd_.*|doctor_.*|proxy_.*|make_install)$'
 
 # Run with the release build of the programs: tests whose time bounds are the release
 # build's. Under ASan's allocator OpenSSL costs a process about 5 times the CPU (libpq's
@@ -347,5 +348,6 @@ t_valgrind_probe() {
     rm -f "$WORK"/vg.*
 }
 
-tests t_asan_probe t_asan_probe_heap t_asan_suite t_asan_cycles t_asan_threads_rotation t_valgrind_connect t_valgrind_threads \
+# All in make check: each re-runs behaviours the suite checks, under a sanitizer or memcheck.
+check_tests t_asan_probe t_asan_probe_heap t_asan_suite t_asan_cycles t_asan_threads_rotation t_valgrind_connect t_valgrind_threads \
     t_valgrind_reset t_valgrind_fork t_valgrind_probe
