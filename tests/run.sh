@@ -101,6 +101,18 @@ scan_for_secrets() {
     else fail "secrets shown" "leaked:$leaks (checked $n secrets, $lines log lines, $outs output lines, $files cache files)"; fi
 }
 
+# --- the two sets: every test function registered once, in make test's set or make check's -------
+check_registration() {
+    local defined registered dup unregistered
+    defined=$(declare -F | awk '$3 ~ /^t_/ { print $3 }' | sort)
+    registered=$(printf '%s\n' "${REGISTERED[@]}" | sort)
+    dup=$(uniq -d <<<"$registered" | tr '\n' ' ')
+    unregistered=$(comm -3 <(echo "$defined") <(uniq <<<"$registered") | tr -d '\t' | tr '\n' ' ')
+    if [ -z "$dup$unregistered" ]; then
+        pass "each of the ${#REGISTERED[@]} test functions runs once: ${#QUICK[@]} in make test, ${#CHECK[@]} more in make check"
+    else fail "test registration" "registered twice: ${dup:-none}" "defined but not registered, or registered but not defined: ${unregistered:-none}"; fi
+}
+
 # The registered test named NAME (t_NAME or NAME), or nothing.
 find_test() {
     local t
@@ -150,6 +162,7 @@ main() {
         if [ "$set" = quick ]; then
             timed "(unit tests)" run_unit
             check_bench_report
+            check_registration
         fi
         selected=("${chosen[@]}")
     fi
