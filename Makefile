@@ -21,7 +21,7 @@ SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 VERSION := $(shell sed -n 's/^\#define HPQ_VERSION "\(.*\)"/\1/p' shim/version.h)
 CMD     := $(BUILD)/herokupq
 
-.PHONY: all test test-build unit fuzz demo clean readme-matrix install uninstall deb bench
+.PHONY: all test check test-build unit fuzz demo clean readme-matrix install uninstall deb bench
 all: $(LIB) $(CMD)
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
@@ -205,11 +205,22 @@ unit: $(UNIT_BIN) $(PROG_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
 # On a fresh machine `make test` first installs what it needs (nothing, if present).
+# make test: every behaviour, in minutes. make check: make test, then the long runs
+# (tests/run.sh --check: the 10,000-cycle soak, the suite again under ASan, valgrind,
+# the fuzz smoke runs, the .deb and the minimal root), even when make test failed, so
+# one run reports both; it fails if either did. Each ends with its own
+# "N passed, N failed, N skipped" line; TESTFLAGS (default --times) go to tests/run.sh.
+TESTFLAGS ?= --times
 test:
 	scripts/install-deps.sh --tests
 	scripts/install-node-deps.sh
 	$(MAKE) --no-print-directory test-build
-	tests/run.sh
+	tests/run.sh $(TESTFLAGS)
+
+check:
+	@$(MAKE) --no-print-directory test; rc=$$?; \
+	    echo; echo "make check: the long runs (make test: $$([ $$rc = 0 ] && echo passed || echo failed))"; \
+	    tests/run.sh --check $(TESTFLAGS) && exit $$rc
 
 test-build: $(LIB) $(ASAN_LIB) $(BUILD)/asan/libprobe.so $(BUILD)/sanitizers/libprobe.so $(ASAN_PROG_BIN) $(UNIT_BIN) $(PROG_BIN) $(TLIB_BIN) $(FUZZ_BIN) $(CMD)
 	@tests/check_structure.py $(LIB) # the layers (README.md) and the loader calls

@@ -10,7 +10,9 @@
 #                                 and export its HPQ_* variables
 #
 # Test files (tests/integration/*.sh) may use everything below; they register
-# their tests with `tests t_a t_b ...`.
+# their tests with `tests t_a t_b ...` (`make test`: every behaviour, in minutes)
+# or `check_tests t_c ...` (the long runs only `make check` adds: soaks, the
+# sanitizer and valgrind re-runs, fuzzing, the minimal root and the .deb).
 
 HPQ_LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=${ROOT:-$HPQ_LIB_ROOT}
@@ -120,9 +122,12 @@ fallback_conninfo() { echo "postgres://app_user:$(current_password)@127.0.0.1:$H
 PASSED=0
 FAILED=0
 SKIPPED=0
-REGISTERED=()
+REGISTERED=() # every test, in the order registered
+QUICK=()      # `tests`: tests/run.sh's default set (make test)
+CHECK=()      # `check_tests`: tests/run.sh --check's set (make check, after make test)
 
-tests() { REGISTERED+=("$@"); }
+tests() { REGISTERED+=("$@"); QUICK+=("$@"); }
+check_tests() { REGISTERED+=("$@"); CHECK+=("$@"); }
 
 pass() { PASSED=$((PASSED + 1)); printf 'ok   %s\n' "$1"; }
 fail() { FAILED=$((FAILED + 1)); printf 'FAIL %s\n' "$1"; shift; printf '     %s\n' "$@"; }

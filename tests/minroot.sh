@@ -8,27 +8,24 @@
 #   tests/minroot.sh drop DIR        unmount what `make` mounted, remove DIR
 #   tests/minroot.sh why-not         why a root cannot be built here (empty: it can)
 #
-# The bare minbase root (with psql) is cached in build/minroot/ as a tarball,
-# so repeated local runs skip debootstrap; CI starts without it.
+# The root is of the host's own Debian suite (VERSION_CODENAME in /etc/os-release:
+# bookworm on Debian 12, trixie on 13), as the .deb built here is for that suite
+# (dpkg-shlibdeps writes the libc6 version of the build machine into its Depends).
+# The bare minbase root (with psql) is cached in build/minroot/ as a tarball per
+# suite, so repeated local runs skip debootstrap; CI starts without it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=$ROOT/build/minroot
-SUITE=bookworm
+SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 
 say() { printf 'minroot: %s\n' "$*" >&2; }
 
-# The Debian mirror this machine's apt uses (deb822 or one-line sources).
-mirror() {
-    local m
-    m=$(sed -n 's/^URIs:[[:space:]]*\(http[^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-    [ -n "$m" ] || m=$(sed -n 's/^deb[[:space:]]\+\(http[^ ]*\/debian\)\/*[[:space:]]\+'"$SUITE"'[[:space:]].*/\1/p' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
-    echo "${m:-http://deb.debian.org/debian}"
-}
+mirror() { "$ROOT/scripts/debian-mirror.sh"; }
 
 why_not() {
     [ "$(id -u)" -eq 0 ] || { echo "not root (debootstrap and chroot need root)"; return; }
+    [ -n "$SUITE" ] || { echo "/etc/os-release names no VERSION_CODENAME (not Debian?)"; return; }
     command -v debootstrap >/dev/null || { echo "debootstrap is not installed"; return; }
     [ -f "$CACHE/$SUITE-minbase.tar" ] && return
     curl -fsS --max-time 15 -o /dev/null "$(mirror)/dists/$SUITE/Release" 2>/dev/null ||

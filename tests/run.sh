@@ -4,13 +4,20 @@
 # started here on loopback and always stopped. Ends with
 # "N passed, N failed, N skipped".
 #
-#   tests/run.sh              every unit test and every integration test
-#   tests/run.sh NAME...      only the integration tests named (t_NAME or NAME),
-#                             with their own local Heroku; `tests/run.sh --list`
-#                             names them all
+#   tests/run.sh              every unit test and every integration test registered
+#                             with `tests` (make test: every behaviour, in minutes)
+#   tests/run.sh --check      the long runs registered with `check_tests` (make check
+#                             runs them after make test): the soak, the sanitizer and
+#                             valgrind re-runs, fuzzing, the minimal root, the .deb
+#   tests/run.sh NAME...      only the integration tests named (t_NAME or NAME, of
+#                             either set), with their own local Heroku
+#   tests/run.sh --list [--check]   names the tests of the set, one a line
+#   --times                   (with any of the above) each test's time, slowest first,
+#                             before the closing line
 #
 # Integration tests live in tests/integration/*.sh (sourced in name order);
-# each file registers its tests with `tests t_a t_b`. Helpers: tests/lib.sh.
+# each file registers its tests with `tests t_a t_b` or `check_tests t_c`.
+# Helpers: tests/lib.sh.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,6 +101,18 @@ scan_for_secrets() {
     else fail "secrets shown" "leaked:$leaks (checked $n secrets, $lines log lines, $outs output lines, $files cache files)"; fi
 }
 
+# --- the two sets: every test function registered once, in make test's set or make check's -------
+check_registration() {
+    local defined registered dup unregistered
+    defined=$(declare -F | awk '$3 ~ /^t_/ { print $3 }' | sort)
+    registered=$(printf '%s\n' "${REGISTERED[@]}" | sort)
+    dup=$(uniq -d <<<"$registered" | tr '\n' ' ')
+    unregistered=$(comm -3 <(echo "$defined") <(uniq <<<"$registered") | tr -d '\t' | tr '\n' ' ')
+    if [ -z "$dup$unregistered" ]; then
+        pass "each of the ${#REGISTERED[@]} test functions runs once: ${#QUICK[@]} in make test, ${#CHECK[@]} more in make check"
+    else fail "test registration" "registered twice: ${dup:-none}" "defined but not registered, or registered but not defined: ${unregistered:-none}"; fi
+}
+
 # The registered test named NAME (t_NAME or NAME), or nothing.
 find_test() {
     local t
@@ -103,24 +122,56 @@ find_test() {
     return 1
 }
 
+# timed NAME CMD...: CMD, its wall time kept for --times.
+TIMES=()
+timed() {
+    local t0=$EPOCHREALTIME rc
+    "${@:2}"
+    rc=$?
+    TIMES+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') $1")
+    return $rc
+}
+
+print_times() {
+    echo
+    echo "times, slowest first (seconds):"
+    printf '%s\n' "${TIMES[@]}" | sort -rn | awk '{ t = $1; $1 = ""; printf "%8.1f %s\n", t, $0 }'
+}
+
 main() {
-    if [ "${1:-}" = --list ]; then printf '%s\n' "${REGISTERED[@]}"; exit 0; fi
-    [ -x "$SHIM" ] && [ -x "$CONNECT" ] || { echo "run: make test-build first" >&2; exit 2; }
-    local selected=() name t
+    local set=quick list="" times="" names=() selected=() name t
     for name in "$@"; do
+        case $name in
+            --list) list=1 ;;
+            --check) set=check ;;
+            --times) times=1 ;;
+            -*) echo "run: unknown option $name" >&2; exit 2 ;;
+            *) names+=("$name") ;;
+        esac
+    done
+    local setname=QUICK
+    [ "$set" = check ] && setname=CHECK
+    local -n chosen=$setname
+    if [ -n "$list" ]; then [ ${#chosen[@]} = 0 ] || printf '%s\n' "${chosen[@]}"; exit 0; fi
+    [ -x "$SHIM" ] && [ -x "$CONNECT" ] || { echo "run: make test-build first" >&2; exit 2; }
+    for name in "${names[@]}"; do
         t=$(find_test "$name") || { echo "run: no test named $name (tests/run.sh --list)" >&2; exit 2; }
         selected+=("$t")
     done
     if [ ${#selected[@]} = 0 ]; then
-        run_unit
-        check_bench_report
-        selected=("${REGISTERED[@]}")
+        if [ "$set" = quick ]; then
+            timed "(unit tests)" run_unit
+            check_bench_report
+            check_registration
+        fi
+        selected=("${chosen[@]}")
     fi
-    hpq_env_up "$ENVDIR" || { fail "test environment" "scripts/testenv.sh up failed"; exit 1; }
+    timed "(test environment up)" hpq_env_up "$ENVDIR" || { fail "test environment" "scripts/testenv.sh up failed"; exit 1; }
     for t in "${selected[@]}"; do
-        "$t"
+        timed "$t" "$t"
     done
     scan_for_secrets
+    [ -z "$times" ] || print_times
     echo
     echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
     [ "$FAILED" = 0 ]

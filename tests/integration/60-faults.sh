@@ -108,10 +108,14 @@ t_fault_slow_body() {
     fault_clear
 }
 
+# The transfer fails: the API counts as unreachable (not as a bad answer, not as a timeout).
+# libcurl's own words for the cause vary with its version (7.88: "Transferred a partial
+# file", 8.14: "Failure when receiving data from the peer"), so they are not asserted.
 t_fault_truncated() {
     fault '{"truncate_at": 20, "count": -1}'
     api_row "API body cut short (Content-Length larger than sent, connection closed)" \
-        "cannot reach the Heroku API.*partial"
+        "cannot reach the Heroku API at [^ ]*: "
+    if grep -qi 'time.*out' <<<"$ERR"; then fail "fault: API body cut short: reported as a timeout" "$ERR"; fi
     fault_clear
 }
 
@@ -466,33 +470,45 @@ t_fault_db_refuses_ssl() {
 }
 
 # --- resources: many connect/finish cycles with rotations, in one process --------------------------
-# 10,000 cycles (HPQ_FAULT_CYCLES) while the credentials rotate every 2 s (the
-# three orders in turn). fds and threads must not change between the first
-# cycle, the middle and the end; RSS may grow by 1 MB from the middle to the end
-# (malloc's own caching), by 4 MB from the first cycle; no cycle may take longer
-# than 15 s (the retry budget plus 5 s). A cycle costs about 30 ms here, most of
-# it the server's: forking a backend costs copy-on-write page faults that flush
-# the TLB on this VM (perf on the postmaster: 39% in pvm_irq_enable under
+# Connect/finish cycles while the credentials rotate every 2 s (the three orders in turn): every
+# cycle connects, and fds and threads are the same at the first cycle, the middle and the end.
+# make test runs 600 cycles (t_fault_cycles_short); make check the 10,000-cycle soak
+# (t_fault_cycles, HPQ_FAULT_CYCLES), which also judges memory. Memory is judged after a
+# warm-up, the first 10% of the cycles: meanwhile libcurl, OpenSSL, libpq and malloc fill their
+# caches and arenas (and, under ASan, its quarantine of freed blocks, 256 MB at most, fills):
+# measured on Debian 13, the release build's RSS grew 128 kB in that first half, the ASan
+# library's 7.8 MB, then 8 kB and 352 kB in the second half. From the warm-up's end to the
+# last cycle RSS may grow by 1 MB: glibc keeps up to a trim threshold (128 kB) of freed memory
+# per malloc arena, one arena per thread that allocated, and the shim's fetches run on
+# threads. A leak of 120 bytes a cycle exceeds it in the soak (the valgrind runs see smaller
+# ones). No cycle may take longer than 15 s (the retry budget plus 5 s). A cycle costs about
+# 30 ms here, most of it the server's: forking a backend costs copy-on-write page faults that
+# flush the TLB on this VM (perf on the postmaster: 39% in pvm_irq_enable under
 # flush_tlb_mm_range), so 10,000 take about 5 minutes. A time budget
-# (HPQ_FAULT_CYCLES_BUDGET_S, 900 s) keeps a loaded machine's suite bounded: cycles not reached in it are
-# reported as skipped, with the count made, never as passed.
-cycles_verdict() {
-    python3 - "$1" <<'PY'
+# (HPQ_FAULT_CYCLES_BUDGET_S, 900 s) keeps a loaded machine's run bounded: cycles not reached in it
+# are reported as skipped, with the count made, never as passed.
+cycles_verdict() { # OUTPUT_FILE MEMORY(0|1)
+    python3 - "$1" "$2" <<'PY'
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
+judge_memory = sys.argv[2] == "1"
 rows = [{k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", l)} | {"at": int(l.split()[1])}
         for l in lines if l.startswith("at ")]
-if len(rows) < 3:
-    sys.exit("fewer than 3 reports")
+if len(rows) < 4:
+    sys.exit("fewer than 4 reports")
 a, e = rows[0], rows[-1]
-m = min(rows[1:-1], key=lambda r: abs(r["at"] - e["at"] / 2))
+nearest = lambda at: min(rows[1:-1], key=lambda r: abs(r["at"] - at))
+w, m = nearest(e["at"] / 10), nearest(e["at"] / 2)
 ok = (a["fds"] == m["fds"] == e["fds"] and a["threads"] == m["threads"] == e["threads"]
-      and e["rss_kb"] - m["rss_kb"] <= 1024 and e["rss_kb"] - a["rss_kb"] <= 4096
       and e["max_ms"] < 15000)
-print("%d cycles; at cycles %d/%d/%d: fds %d/%d/%d, threads %d/%d/%d, RSS %d/%d/%d kB; "
-      "longest cycle %d ms" % (e["at"], a["at"], m["at"], e["at"], a["fds"], m["fds"], e["fds"],
-                               a["threads"], m["threads"], e["threads"], a["rss_kb"],
-                               m["rss_kb"], e["rss_kb"], e["max_ms"]))
+if judge_memory:
+    ok = ok and e["rss_kb"] - w["rss_kb"] <= 1024
+print("%d cycles; at cycles %d/%d/%d/%d: fds %d/%d/%d/%d, threads %d/%d/%d/%d, RSS %d/%d/%d/%d kB "
+      "(%+d kB after the warm-up%s); longest cycle %d ms"
+      % (e["at"], a["at"], w["at"], m["at"], e["at"], a["fds"], w["fds"], m["fds"], e["fds"],
+         a["threads"], w["threads"], m["threads"], e["threads"], a["rss_kb"], w["rss_kb"],
+         m["rss_kb"], e["rss_kb"], e["rss_kb"] - w["rss_kb"],
+         ", at most +1024" if judge_memory else ", not judged in a short run", e["max_ms"]))
 sys.exit(0 if ok else 1)
 PY
 }
@@ -509,8 +525,9 @@ rotate_until() {
     echo "$rotations"
 }
 
-t_fault_cycles() {
-    local cycles=${HPQ_FAULT_CYCLES:-10000} budget=${HPQ_FAULT_CYCLES_BUDGET_S:-900} t0 took
+# cycles_row CYCLES BUDGET_S MEMORY(0|1): CYCLES connect/finish cycles with rotations, judged.
+cycles_row() {
+    local cycles=$1 budget=$2 t0 took
     rm -f "$WORK/cycles.done"
     t0=$(ms_now)
     ( shim HEROKUPQ_LOG=info timeout $((budget + 120)) "$ROOT/build/progs/cycles" -n "$cycles" \
@@ -524,7 +541,7 @@ t_fault_cycles() {
     cat "$WORK/cycles.err" >>"$WORK/all-logs" # for the secrets scan, as run does
     cat "$WORK/cycles.out" >>"$WORK/all-out"
     local verdict flat stopped
-    verdict=$(cycles_verdict "$WORK/cycles.out")
+    verdict=$(cycles_verdict "$WORK/cycles.out" "$3")
     flat=$?
     stopped=$(sed -n 's/^stopped \([0-9]*\) .*/\1/p' <<<"$OUT")
     if [ "$RC" = 0 ] && [ "$flat" = 0 ] && [ "$rotations" -ge 1 ] && [ "$(error_lines)" = 0 ]; then
@@ -537,6 +554,9 @@ t_fault_cycles() {
     fi
 }
 
+t_fault_cycles_short() { cycles_row 600 120 0; }
+t_fault_cycles() { cycles_row "${HPQ_FAULT_CYCLES:-10000}" "${HPQ_FAULT_CYCLES_BUDGET_S:-900}" 1; }
+
 tests t_fault_401 t_fault_403 t_fault_404 t_fault_406 t_fault_429 t_fault_429_retry_after \
     t_fault_500 t_fault_503_html t_fault_hang t_fault_slow_body t_fault_truncated \
     t_fault_huge_chunked t_fault_huge_length t_fault_json_array t_fault_json_string \
@@ -544,4 +564,6 @@ tests t_fault_401 t_fault_403 t_fault_404 t_fault_406 t_fault_429 t_fault_429_re
     t_fault_var_not_postgres t_fault_var_nul t_fault_odd_characters t_fault_ipv6_host \
     t_fault_multi_host t_fault_redirect t_fault_cert_wrong_name t_fault_cert_expired \
     t_fault_cert_self_signed t_fault_db_down t_fault_db_blackhole t_fault_db_refuses_ssl \
-    t_fault_cycles
+    t_fault_cycles_short
+# The 10,000-cycle soak: minutes, in make check.
+check_tests t_fault_cycles

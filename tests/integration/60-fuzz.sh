@@ -21,4 +21,5 @@ t_fuzz_rewrite() { fuzz_smoke rewrite "program parameters × resolved URL, parse
 t_fuzz_redact() { fuzz_smoke redact "any line × any set of secrets: no secret, no 4-character run of one"; }
 t_fuzz_config() { fuzz_smoke config "the configuration parser, a fake environment"; }
 
-tests t_fuzz_source t_fuzz_rewrite t_fuzz_redact t_fuzz_config
+# 30 s each: in make check (make fuzz runs longer campaigns).
+check_tests t_fuzz_source t_fuzz_rewrite t_fuzz_redact t_fuzz_config

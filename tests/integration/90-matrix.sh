@@ -124,7 +124,10 @@ matrix_missing() {
 }
 
 # matrix_exec ID ENV... -- CMD...: run CMD through the shim with ENV, bounded;
-# appends its stderr, without the program's own progress lines, to M_ERR.
+# appends its stderr, without the program's own progress lines, to M_ERR. pgbench's
+# stderr is its progress report, worded by each version its own way (17 added "... of
+# pgbench_accounts done"): of it only log lines count, pgbench's own ("pgbench: error:
+# ..."), the server's and the shim's.
 matrix_exec() {
     local id=$1 env=()
     shift
@@ -132,13 +135,11 @@ matrix_exec() {
     shift
     run shim "${env[@]}" timeout -k 5 "$MATRIX_TIMEOUT" "$@"
     [ "$RC" = 124 ] && OUT+=$'\n'"(killed after $MATRIX_TIMEOUT s)"
-    local noise='^$'
+    local rest=$ERR
     case $id in
-        pgbench) noise='^(dropping old tables\.\.\.|NOTICE:  table "pgbench_[a-z]+" does not exist, skipping|creating tables\.\.\.|generating data \(client-side\)\.\.\.|[0-9]+ of [0-9]+ tuples \(100%\) done .*|vacuuming\.\.\.|creating primary keys\.\.\.|done in [0-9.]+ s .*|starting vacuum\.\.\.end\.)$' ;;
-        psycopg3) noise='^psycopg3: pq implementation ' ;;
+        pgbench) rest=$(grep -E -- '^(pgbench: |herokupq: |(ERROR|FATAL|PANIC|WARNING): )' <<<"$ERR") ;;
+        psycopg3) rest=$(grep -Ev -- '^psycopg3: pq implementation ' <<<"$ERR") ;;
     esac
-    local rest
-    rest=$(grep -Ev -- "$noise" <<<"$ERR")
     M_ERR+=${rest:+$rest$'\n'}
 }
 

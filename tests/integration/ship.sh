@@ -505,4 +505,6 @@ t_source_exec() {
     else fail "exec source, not postgres" "rc=$RC lines=$lines out=$OUT" "$ERR"; fi
 }
 
-tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_doctor_skips t_make_install t_install_deps_says_what t_debian_package t_deb_lintian t_minimal_root t_source_file t_source_exec
+tests t_cmd_runs_program t_cmd_version t_cmd_url t_info_says_where_once t_info_says_rotation_once t_doctor_passes t_doctor_failures t_doctor_skips t_make_install t_install_deps_says_what t_source_file t_source_exec
+# The .deb (lintian included) and a minimal root built with debootstrap: minutes each, in make check.
+check_tests t_debian_package t_deb_lintian t_minimal_root
