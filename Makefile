@@ -62,7 +62,7 @@ $(ASAN_LIB): $(ASAN_OBJ) $(BUILD)/exports.map
 # files, compiled again for a program (no -fPIC, no hidden visibility). It
 # links libpq (the doctor connects); --gc-sections drops what it never calls.
 CMD_SRC  := $(wildcard shim/cmd/*.c) $(addprefix shim/,config.c source.c source_file.c source_exec.c source_text.c \
-            netrc.c curl.c rewrite.c log.c redact.c secret.c libc.c once.c openssl.c)
+            netrc.c curl.c rewrite.c log.c redact.c secret.c libc.c once.c)
 CMD_OBJ  := $(CMD_SRC:shim/%.c=$(BUILD)/cmdobj/%.o)
 CMD_LIBS := $(shell pkg-config --libs libpq libcjson 2>/dev/null || echo -lpq -lcjson) -ldl -lpthread
 

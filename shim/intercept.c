@@ -15,7 +15,6 @@
 #include "conns.h"
 #include "fork.h"
 #include "log.h"
-#include "openssl.h"
 #include "real.h"
 #include "rewrite.h"
 #include "seen.h"
@@ -150,10 +149,7 @@ static const char *wants_rewrite(const struct hpq_libpq *lib, const struct hpq_c
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
     say_version(cfg);
     const char *var = hpq_target_var(cfg, program, getenv("PGHOST"));
-    var = var ? var : seen_server_var(program);
-    if (var) /* the connection will use SSL: OpenSSL is set up first, as a fork allows */
-        hpq_openssl_setup();
-    return var;
+    return var ? var : seen_server_var(program);
 }
 
 /* The policy applies to the outermost call on this thread, when the shim is on. */
