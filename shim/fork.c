@@ -29,16 +29,16 @@ static const struct global_lock {
     void (*unlock)(void);
     void (*in_child)(void);
 } global_locks[] = {
-    /* first: waits, bounded, for the fetches in flight (source.h), which may
-     * take any lock below; a holder of the lock itself takes none */
-    {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
+    /* first: waits, bounded, for the API requests in flight (cache.h), which
+     * may take the locks below; its holders take only those below */
+    {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
     /* first-use work a fork waits for, boundedly (once.h) */
     {hpq_curl_lock, hpq_curl_unlock, hpq_curl_after_fork_child},
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
-    {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
     /* after the cache's: the cache names its first entry, loading libcrypto, under its lock */
     {hpq_sha256_lock, hpq_sha256_unlock, hpq_sha256_after_fork_child},
+    {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_source_file_lock, hpq_source_file_unlock, hpq_source_file_unlock},
     {hpq_connect_lock, hpq_connect_unlock, hpq_connect_unlock}, /* the kept conninfo and URL */

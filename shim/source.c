@@ -2,8 +2,6 @@
 #include "source.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <time.h>
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -397,82 +395,12 @@ static void give_back(const struct hpq_curl *c, CURL *h)
         c->easy_cleanup(h);
 }
 
-/* ---- fetches in flight, which a fork waits for (source.h) ------------------------------ */
-
-/* Guarded by handle_lock too. */
-static pthread_cond_t flight_ended = PTHREAD_COND_INITIALIZER;
-static unsigned in_flight;
-static long long flight_bound_ms; /* CLOCK_MONOTONIC: the last in-flight fetch's own timeout */
-static bool forked_mid_fetch;     /* this process was forked past that bound */
-static bool fork_pending;         /* between a fork's prepare and parent handlers */
-static unsigned long forks;       /* forks made by this process */
-static pthread_cond_t fork_ended = PTHREAD_COND_INITIALIZER;
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A fetch starts: false in a process forked in the middle of one. */
-static bool take_off(const struct hpq_config *cfg)
-{
-    pthread_mutex_lock(&handle_lock);
-    bool ok = !forked_mid_fetch;
-    if (ok) {
-        in_flight++;
-        long long bound = mono_ms() + cfg->api_timeout_ms + HPQ_FORK_WAIT_GRACE_MS;
-        flight_bound_ms = bound > flight_bound_ms ? bound : flight_bound_ms;
-    }
-    pthread_mutex_unlock(&handle_lock);
-    return ok;
-}
-
-/* A fetch ends. A fork that waited for it happens first: this thread goes
- * back to the program (libpq's own start-up, which a fork must not cut in
- * half either) only after it. */
-static void land(void)
-{
-    pthread_mutex_lock(&handle_lock);
-    if (--in_flight == 0)
-        pthread_cond_broadcast(&flight_ended);
-    for (unsigned long gen = forks; fork_pending && forks == gen;)
-        pthread_cond_wait(&fork_ended, &handle_lock);
-    pthread_mutex_unlock(&handle_lock);
-}
-
-/* The prepare handler: no new fetch starts, and those in flight end first,
- * unless they outlive their own timeout (then the child makes none). */
-void hpq_source_lock(void)
-{
-    pthread_mutex_lock(&handle_lock);
-    fork_pending = true;
-    struct timespec bound = {.tv_sec = flight_bound_ms / 1000,
-                             .tv_nsec = (flight_bound_ms % 1000) * 1000000L};
-    while (in_flight > 0 &&
-           pthread_cond_clockwait(&flight_ended, &handle_lock, CLOCK_MONOTONIC, &bound) != ETIMEDOUT)
-        ;
-}
-
-void hpq_source_unlock(void)
-{
-    fork_pending = false;
-    forks++;
-    pthread_cond_broadcast(&fork_ended);
-    pthread_mutex_unlock(&handle_lock);
-}
+void hpq_source_lock(void) { pthread_mutex_lock(&handle_lock); }
+void hpq_source_unlock(void) { pthread_mutex_unlock(&handle_lock); }
 
 void hpq_source_after_fork_child(void)
 {
     kept_handle = NULL; /* its connection is the parent's: never used nor closed here */
-    /* A fetch still running at the bound: libcurl's and OpenSSL's state, half
-     * changed by a thread this process does not have, is never touched here. */
-    forked_mid_fetch |= in_flight > 0;
-    in_flight = 0;
-    fork_pending = false;
-    pthread_cond_init(&flight_ended, NULL); /* their waiters were the parent's */
-    pthread_cond_init(&fork_ended, NULL);
     pthread_mutex_unlock(&handle_lock);
 }
 
@@ -496,10 +424,17 @@ static int other_source(const struct hpq_config *cfg, struct hpq_answer *out, ch
     return out->url ? 0 : -1;
 }
 
-/* One request to the API, in flight. */
-static int fetch_api(const struct hpq_curl *c, const struct hpq_config *cfg, const char *var,
-                     const char *etag, struct hpq_answer *out, char *err, size_t errlen)
+int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *etag,
+                     struct hpq_answer *out, char *err, size_t errlen)
 {
+    *out = (struct hpq_answer){.remaining = -1, .retry_after_s = -1};
+    if (cfg->source != HPQ_SOURCE_HEROKU)
+        return other_source(cfg, out, err, errlen);
+    const struct hpq_curl *c = hpq_curl();
+    if (!c) {
+        snprintf(err, errlen, "libcurl is not available");
+        return -1;
+    }
     bool loopback = false;
     if (!cfg->api_url) {
         snprintf(err, errlen, "HEROKU_HOST is refused (see the warning above)");
@@ -531,27 +466,6 @@ static int fetch_api(const struct hpq_curl *c, const struct hpq_config *cfg, con
     if (h)
         give_back(c, h);
     return result;
-}
-
-int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *etag,
-                     struct hpq_answer *out, char *err, size_t errlen)
-{
-    *out = (struct hpq_answer){.remaining = -1, .retry_after_s = -1};
-    const struct hpq_curl *c = NULL;
-    /* loaded before take-off: a fork waits for the load on its own (curl.h) */
-    if (cfg->source == HPQ_SOURCE_HEROKU && !(c = hpq_curl())) {
-        snprintf(err, errlen, "libcurl is not available");
-        return -1;
-    }
-    if (!take_off(cfg)) {
-        snprintf(err, errlen, "this process was forked while another thread's fetch of the "
-                              "database URL outlived HEROKUPQ_API_TIMEOUT_MS: it fetches none");
-        return -1;
-    }
-    int rc = c ? fetch_api(c, cfg, var, etag, out, err, errlen)
-               : other_source(cfg, out, err, errlen);
-    land();
-    return rc;
 }
 
 char *hpq_source_fetch_status(const struct hpq_config *cfg, long *status, char *err,

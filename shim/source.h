@@ -42,18 +42,8 @@ int hpq_source_fetch(const struct hpq_config *cfg, const char *var, const char *
 /* Free and wipe out->url; zero the rest. */
 void hpq_answer_clear(struct hpq_answer *out);
 
-/* Fork handlers. A fork waits for the fetches in flight (the API's libcurl
- * and OpenSSL, the file's read, the command's run) and starts no new one
- * meanwhile, so that a child never inherits a fetch's half-changed state
- * (OpenSSL's locks held by a thread the child does not have). The wait is
- * bounded by each fetch's own timeout (HEROKUPQ_API_TIMEOUT_MS, which bounds
- * a command's run too) plus HPQ_FORK_WAIT_GRACE_MS; a fetch that outlives it
- * (one waiting for the forking thread itself) leaves the child unable to
- * fetch: its fetches fail (said in their error) and the cache answers as for
- * an API that cannot be reached. Nothing is done, and nothing paid, when no
- * fetch is in flight. A child forgets the kept handle (its connection is the
- * parent's). */
-#define HPQ_FORK_WAIT_GRACE_MS 1000
+/* Fork handlers: the kept handle's lock; a child forgets the handle (its
+ * connection is the parent's). */
 void hpq_source_lock(void);
 void hpq_source_unlock(void);
 void hpq_source_after_fork_child(void);

@@ -15,6 +15,23 @@ t_fork() {
     else fail "fork inside the shim" "rc=$RC out=$OUT" "$ERR"; fi
 }
 
+# The fork protection itself, told by what the child does: the API answers 2 s late, the main
+# thread forks 300 ms into another thread's fetch. The fork waits for that fetch (bounded by
+# HEROKUPQ_API_TIMEOUT_MS), so the child inherits its answer and connects without asking the API
+# again: 1 request in all. A fork that did not wait would leave the child to fetch on its own over
+# whatever state libcurl and OpenSSL were in: 2 requests (no shared cache here to answer it).
+t_fork_waits_for_fetch() {
+    local n0 n
+    api POST /fault '{"delay_ms": 2000, "count": 1}' >/dev/null
+    n0=$(api_count)
+    run shim PGGSSENCMODE=disable HEROKUPQ_CACHE_DIR=off timeout 60 "$PROGS/fork_client" ""
+    n=$(($(api_count) - n0))
+    api POST /fault/clear >/dev/null
+    if [ "$RC" = 0 ] && [ "$OUT" = $'child ok\nthread ok' ] && [ "$n" = 1 ]; then
+        pass "a fork 300 ms into another thread's fetch waits for it: the child connects with the inherited answer (1 API request in all)"
+    else fail "the fork waits for the fetch in flight" "rc=$RC out=$OUT API requests=$n (want 1)" "$(grep -v ': debug:' <<<"$ERR" | tail -5)"; fi
+}
+
 # A child forked while other threads are inside each of the shim's locked regions (a fetch in
 # flight, the libpq table, the connection registry, the log, the cache): 40 forks, none may hang.
 # The release build of fork_locks, even in the sanitizer run: GCC 12's ASan allocator takes no
@@ -88,4 +105,4 @@ t_structure() {
     fi
 }
 
-tests t_fork t_fork_locks t_fork_early t_constructor t_exports t_structure
+tests t_fork t_fork_waits_for_fetch t_fork_locks t_fork_early t_constructor t_exports t_structure
