@@ -47,10 +47,10 @@ t_fork_locks() {
 }
 
 # A fork 0-50 ms into another thread's first connection, in 40 fresh processes: the shim's
-# first-use work (binding libpq, loading libcurl, OpenSSL's set-up, the fetch) is under way in the
+# first-use work (binding libpq, loading libcurl, the fetch) is under way in the
 # parent; no child may hang or crash. The URL names a port nothing listens on, so libpq never
-# reaches TLS or Kerberos itself: this is the shim's part (libpq's own is in README's limits). Each
-# child must have fetched the URL itself (its refusal names that port). Before the fix 10 of 40
+# reaches TLS or Kerberos itself: this is the shim's part (libpq's own: tests/fork-libpq.sh). Each
+# child must have the fetched URL, its parent's or its own (its refusal names that port). Before the fix 10 of 40
 # went wrong (7 hung in OpenSSL's locks, 3 crashed in a half-loaded libcurl or the loader's cache).
 t_fork_early() {
     local port
@@ -64,7 +64,7 @@ t_fork_early() {
         FORK_EARLY_REFUSED="$port" timeout 120 "$ROOT/build/progs/fork_early" "" 40 50
     api POST /config-vars '{"vars": {"HPQ_CLOSED_URL": null}}' >/dev/null
     if [ "$RC" = 0 ] && [ "$OUT" = "runs 40 ok 40 hung 0 crashed 0 failed 0" ]; then
-        pass "40 forks 0-50 ms into another thread's first connection (libcurl loading, OpenSSL set up, the fetch): no child hangs or crashes"
+        pass "40 forks 0-50 ms into another thread's first connection (libcurl loading, the fetch): no child hangs or crashes"
     else fail "fork during the first connection" "rc=$RC out=$OUT" "$(grep -v ': debug:' <<<"$ERR" | tail -5)"; fi
 }
 
