@@ -3,8 +3,10 @@
  *
  * Input: the values of the variables below, in that order, separated by NUL
  * bytes (an empty or missing value is an unset variable). Invariants: the
- * shim is on exactly when HEROKU_APP is set and HEROKUPQ_DISABLE is unset or
- * 0; numbers are the variable's value when it is a whole number in range,
+ * shim is on exactly when HEROKUPQ_DISABLE is unset or 0 and either
+ * HEROKU_APP is set or HEROKUPQ_SOURCE names a file or a command
+ * (file:PATH, exec:COMMAND, each non-empty), whose kind and argument the
+ * configuration holds; numbers are the variable's value when it is a whole number in range,
  * else the default; the API is an http(s) URL without a trailing slash (or
  * none: HEROKU_HOST refused); the
  * target list holds only trimmed, non-empty names; no log line shows the
@@ -93,7 +95,8 @@ static void check_enabled(void)
     /* "https://" alone leaves "https:": not a URL, which the API client reports. */
     if (api && (strncmp(api, "http", 4) || api[strlen(api) - 1] == '/'))
         hpq_fuzz_fail("the API URL is '%s'", api ? api : "(null)");
-    if (!cfg.app || strcmp(cfg.app, value_of("HEROKU_APP")))
+    const char *app = value_of("HEROKU_APP");
+    if (app ? !cfg.app || strcmp(cfg.app, app) : cfg.app != NULL)
         hpq_fuzz_fail("the app is not HEROKU_APP");
     if (!cfg.config_var || !*cfg.config_var)
         hpq_fuzz_fail("no config var");
@@ -107,6 +110,29 @@ static void check_log(const char *log)
         hpq_fuzz_fail("the token shows in the log: %s", log);
 }
 
+/* The source HEROKUPQ_SOURCE names (file:PATH, exec:COMMAND), with its
+ * argument in *arg; HPQ_SOURCE_HEROKU for anything else. */
+static enum hpq_source_kind named_source(const char **arg)
+{
+    const char *v = value_of("HEROKUPQ_SOURCE");
+    *arg = NULL;
+    if (v && (strncmp(v, "file:", 5) == 0 || strncmp(v, "exec:", 5) == 0) && v[5]) {
+        *arg = v + 5;
+        return v[0] == 'f' ? HPQ_SOURCE_FILE : HPQ_SOURCE_EXEC;
+    }
+    return HPQ_SOURCE_HEROKU;
+}
+
+static void check_source(void)
+{
+    const char *arg;
+    enum hpq_source_kind kind = named_source(&arg);
+    if (cfg.source != kind)
+        hpq_fuzz_fail("HEROKUPQ_SOURCE gives source %d, not %d", (int)cfg.source, (int)kind);
+    if (arg && (!cfg.source_arg || strcmp(cfg.source_arg, arg)))
+        hpq_fuzz_fail("HEROKUPQ_SOURCE's argument is not kept");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned n = hpq_fuzz_split(data, size, values, N_NAMES);
@@ -114,11 +140,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         values[i] = NULL;
     const char *log = hpq_fuzz_capture(parse, NULL);
     const char *disable = value_of("HEROKUPQ_DISABLE");
-    bool enabled = value_of("HEROKU_APP") && (!disable || strcmp(disable, "0") == 0);
+    const char *arg;
+    bool enabled = (value_of("HEROKU_APP") || named_source(&arg) != HPQ_SOURCE_HEROKU) &&
+                   (!disable || strcmp(disable, "0") == 0);
     if (cfg.enabled != enabled)
         hpq_fuzz_fail("enabled is %d", cfg.enabled);
-    if (enabled)
+    if (enabled) {
         check_enabled();
+        check_source();
+    }
     check_log(log);
     hpq_config_release(&cfg);
     hpq_log_forget_secrets();
