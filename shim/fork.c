@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "cache.h"
+#include "cjson.h"
 #include "config.h"
 #include "connect.h"
 #include "conns.h"
@@ -34,6 +35,7 @@ static const struct global_lock {
     {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
     /* first-use work a fork waits for, boundedly (once.h) */
     {hpq_curl_lock, hpq_curl_unlock, hpq_curl_after_fork_child},
+    {hpq_cjson_lock, hpq_cjson_unlock, hpq_cjson_after_fork_child},
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
     /* after the cache's: the cache names its first entry, loading libcrypto, under its lock */
