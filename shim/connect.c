@@ -141,32 +141,49 @@ static void warn_other_database(const struct hpq_config *cfg, const char *db, co
 }
 
 /* The conninfo for the program's connection rewritten to url (NULL: keep the
- * program's routing). malloc'd; NULL if out of memory. */
-static char *rewritten(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                       const struct hpq_params *program,
-                       const struct hpq_params *url)
+ * program's routing), made now. malloc'd; NULL if out of memory. */
+static char *rewrite_now(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                         const struct hpq_params *program, const struct hpq_params *url,
+                         const char *sslmode, const char *min_protocol)
 {
     struct hpq_params params = {0};
     char *conninfo = NULL;
     const char *own_db = url ? hpq_explicit_dbname(cfg, program, url) : NULL;
     if (own_db)
         warn_other_database(cfg, own_db, hpq_params_get(url, "dbname"));
-    if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0 &&
+    if (hpq_rewrite(program, url, sslmode, &params) == 0 &&
         (!own_db || hpq_params_set(&params, "dbname", own_db) == 0) &&
-        (!knows_tls_floor(lib) ||
-         hpq_tls_floor(program, getenv("PGSSLMINPROTOCOLVERSION"), &params) == 0))
+        (!knows_tls_floor(lib) || hpq_tls_floor(program, min_protocol, &params) == 0))
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
+    return conninfo;
+}
+
+struct rewrite_key {
+    const struct hpq_libpq *lib;
+    const char *var, *sslmode, *min_protocol;
+    const struct hpq_params *program, *url;
+};
+static char *kept_rewrite_get(const struct rewrite_key *k);
+static void kept_rewrite_put(const struct rewrite_key *k, const char *conninfo);
+
+/* rewrite_now's answer, or a copy of the last one when made from the same. */
+static char *rewritten(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                       const struct hpq_params *program,
+                       const struct hpq_params *url)
+{
+    struct rewrite_key key = {lib, cfg->config_var, getenv("PGSSLMODE"),
+                              getenv("PGSSLMINPROTOCOLVERSION"), program, url};
+    char *conninfo = kept_rewrite_get(&key);
+    if (!conninfo &&
+        (conninfo = rewrite_now(lib, cfg, program, url, key.sslmode, key.min_protocol)) != NULL)
+        kept_rewrite_put(&key, conninfo);
     char shown[512];
     if (conninfo && hpq_log_enabled(HPQ_DEBUG)) /* redacting is work: only for a line shown */
         hpq_log(HPQ_DEBUG, "connecting with %s", hpq_log_shown(hpq_redact, conninfo, shown, sizeof shown));
     return conninfo;
 }
 
-/* One attempt. Blocking: libpq's own PQconnectdb (its timeouts, its host
- * list), whose nested PQconnectStart the shim sees (hpq_connect_started).
- * Starting: PQconnectStart, for HEROKUPQ_ASYNC=start. Either way the PGconn
- * reports SQLSTATEs until the shim has seen its outcome. */
 static PGconn *open_conn(const struct hpq_libpq *lib, const struct hpq_config *cfg,
                          const struct hpq_params *program, const struct hpq_params *url,
                          bool start)
@@ -273,6 +290,67 @@ static void kept_put(unsigned slot, const struct hpq_libpq *lib, const char *tex
     pthread_mutex_unlock(&kept_lock);
     hpq_free_secret(old.text);
     hpq_params_clear(&old.params);
+}
+
+/* The last conninfo rewritten and what it was made from (guarded by
+ * kept_lock too): a warm process makes the same one for every connection,
+ * and making it was about 9,000 instructions of each. */
+static struct kept_rewrite {
+    const struct hpq_libpq *lib;
+    char *var, *sslmode, *min_protocol; /* "" for an unset variable */
+    bool has_url;
+    struct hpq_params program, url;
+    char *conninfo;
+} kept_rw;
+
+static bool same_text(const char *kept_text, const char *s)
+{
+    return strcmp(kept_text, s ? s : "") == 0;
+}
+
+static bool kept_rewrite_matches(const struct kept_rewrite *k, const struct rewrite_key *key)
+{
+    return k->conninfo && k->lib == key->lib && same_text(k->var, key->var) &&
+           same_text(k->sslmode, key->sslmode) && same_text(k->min_protocol, key->min_protocol) &&
+           k->has_url == (key->url != NULL) && hpq_params_equal(&k->program, key->program) &&
+           (!key->url || hpq_params_equal(&k->url, key->url));
+}
+
+static char *kept_rewrite_get(const struct rewrite_key *key)
+{
+    pthread_mutex_lock(&kept_lock);
+    char *copy = kept_rewrite_matches(&kept_rw, key) ? strdup(kept_rw.conninfo) : NULL;
+    pthread_mutex_unlock(&kept_lock);
+    return copy;
+}
+
+static void kept_rewrite_clear(struct kept_rewrite *k)
+{
+    free(k->var);
+    free(k->sslmode);
+    free(k->min_protocol);
+    hpq_params_clear(&k->program);
+    hpq_params_clear(&k->url);
+    hpq_free_secret(k->conninfo); /* it holds the password */
+}
+
+static void kept_rewrite_put(const struct rewrite_key *key, const char *conninfo)
+{
+    struct kept_rewrite fresh = {key->lib, strdup(key->var ? key->var : ""),
+                                 strdup(key->sslmode ? key->sslmode : ""),
+                                 strdup(key->min_protocol ? key->min_protocol : ""),
+                                 key->url != NULL, {0}, {0}, strdup(conninfo)};
+    bool ok = fresh.var && fresh.sslmode && fresh.min_protocol && fresh.conninfo &&
+              hpq_params_copy(&fresh.program, key->program) == 0 &&
+              (!key->url || hpq_params_copy(&fresh.url, key->url) == 0);
+    if (ok) {
+        pthread_mutex_lock(&kept_lock);
+        struct kept_rewrite old = kept_rw;
+        kept_rw = fresh;
+        pthread_mutex_unlock(&kept_lock);
+        fresh = old;
+    }
+    kept_rewrite_clear(&fresh); /* the one replaced, or the one not kept (out of memory) */
 }
 
 typedef int parse_fn(const struct hpq_libpq *lib, const char *text, struct hpq_params *out,
