@@ -81,10 +81,12 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 static void register_handlers(void) { pthread_atfork(prepare, unlock_all, reinit_all_in_child); }
 
+/* The handlers are registered before the configuration is first read:
+ * reading it takes the log's lock (its secrets), and a child forked while
+ * another thread held it, before the handlers existed, hung in its own first
+ * call. A process with the shim off pays one pthread_atfork for that. */
 bool hpq_shim_on(void)
 {
-    if (!hpq_config()->enabled)
-        return false;
     pthread_once(&registered, register_handlers);
-    return true;
+    return hpq_config()->enabled;
 }
