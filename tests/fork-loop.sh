@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/fork-loop.sh [N] [TEST...]: runs `tests/run.sh t_fork_locks t_fork_early t_fork` (or the
+# tests/fork-loop.sh [N] [TEST...]: runs `tests/run.sh t_fork_locks t_fork_early t_fork
+# t_fork_waits_for_fetch` (or the
 # tests named) N times in a row (default 25) and reports each failing run and the count.
 # A fork test that fails at random shows here, not once in a while in CI. Run two copies at once
 # to try it under load (each run starts its own local Heroku on free ports).
@@ -9,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-25}
 shift || true
 TESTS=("$@")
-[ ${#TESTS[@]} -gt 0 ] || TESTS=(t_fork_locks t_fork_early t_fork)
+[ ${#TESTS[@]} -gt 0 ] || TESTS=(t_fork_locks t_fork_early t_fork t_fork_waits_for_fetch)
 failed=0
 start=$(date +%s)
 for i in $(seq 1 "$N"); do
