@@ -81,12 +81,10 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 static void register_handlers(void) { pthread_atfork(prepare, unlock_all, reinit_all_in_child); }
 
-/* The handlers are registered before the configuration is first read:
- * reading it takes the log's lock (its secrets), and a child forked while
- * another thread held it, before the handlers existed, hung in its own first
- * call. A process with the shim off pays one pthread_atfork for that. */
+void hpq_fork_protect(void) { pthread_once(&registered, register_handlers); }
+
 bool hpq_shim_on(void)
 {
-    pthread_once(&registered, register_handlers);
+    hpq_fork_protect(); /* before the configuration is read: that takes the log's lock */
     return hpq_config()->enabled;
 }

@@ -12,9 +12,15 @@
 
 #include <stdbool.h>
 
-/* Whether the shim is on (the config's enabled). The first time it is, the
- * handlers are registered: the policy files ask this instead of the config, so
- * a process with the shim off never has them. */
+/* Registers the handlers, once. Called before any of the shim's locks is
+ * first taken: a child forked while another thread held one (the libpq
+ * table's, the log's while the configuration is read), before the handlers
+ * existed, hung in its own first call. A process that calls libpq with the
+ * shim off pays one pthread_atfork for it. */
+void hpq_fork_protect(void);
+
+/* Whether the shim is on (the config's enabled), the handlers registered
+ * first: the policy files ask this instead of the config. */
 bool hpq_shim_on(void);
 
 #endif

@@ -42,6 +42,7 @@ static void leave(void)
  * uses libpq), so it belongs to the outer call's copy: no lookup needed. */
 static const struct hpq_libpq *libpq_for(const void *caller)
 {
+    hpq_fork_protect(); /* before the table's lock is first taken (fork.h) */
     return depth > 0 && outer_lib ? outer_lib : hpq_libpq_for(caller);
 }
 
