@@ -136,7 +136,9 @@ def instructions_section(ins):
               + " | median | over bare |",
               "|---|" + "---|" * (len(ins["processes"]) + 2)]
     runs = ins["processes"]
-    for name in runs[0]:
+    order = ["psql bare", "psql, shim, warm shared cache", "psql, shim, cold shared cache",
+             "/bin/true bare", "/bin/true preloaded"]
+    for name in [k for k in order if k in runs[0]] + [k for k in runs[0] if k not in order]:
         base = "psql bare" if name.startswith("psql") else "/bin/true bare"
         vals = [r[name] for r in runs]
         over = median(vals) - median([r[base] for r in runs])
