@@ -9,12 +9,17 @@ PKGS    := libpq libcurl libcjson libcrypto
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Messages are cut to fit their buffers on purpose: no truncation warnings.
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
-HPQ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(DEPS_CFLAGS)
+# initial-exec: the shim is loaded at start-up (LD_PRELOAD), so its few
+# thread-locals take static TLS; the default model's __tls_get_addr made it
+# need ld.so, which then sat early in every lookup scope (~270,000
+# instructions at psql's start).
+HPQ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -ftls-model=initial-exec $(WARN) $(DEPS_CFLAGS)
 
-# No -lpq (the shim binds to the program's own libpq), no -lcurl and no
-# -lcrypto (both loaded on first use; libcrypto's headers give the types):
-# only cJSON is linked. -z defs proves nothing else is needed.
-SHIM_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ldl -lpthread
+# No -lpq (the shim binds to the program's own libpq), no -lcurl, -lcjson nor
+# -lcrypto (loaded on first use; their headers give the types): every library
+# linked is one more object every process searches at start-up. -z defs proves
+# nothing else is needed.
+SHIM_LIBS := -ldl -lpthread
 SHIM_SRC  := $(wildcard shim/*.c)
 SHIM_OBJ  := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
 
@@ -62,7 +67,7 @@ $(ASAN_LIB): $(ASAN_OBJ) $(BUILD)/exports.map
 # files, compiled again for a program (no -fPIC, no hidden visibility). It
 # links libpq (the doctor connects); --gc-sections drops what it never calls.
 CMD_SRC  := $(wildcard shim/cmd/*.c) $(addprefix shim/,config.c source.c source_file.c source_exec.c source_text.c \
-            netrc.c curl.c parse.c rewrite.c log.c redact.c secret.c libc.c once.c openssl.c \
+            netrc.c curl.c cjson.c parse.c rewrite.c log.c redact.c secret.c libc.c once.c \
             cache.c filecache.c sha256.c clock.c)
 CMD_OBJ  := $(CMD_SRC:shim/%.c=$(BUILD)/cmdobj/%.o)
 CMD_LIBS := $(shell pkg-config --libs libpq libcjson 2>/dev/null || echo -lpq -lcjson) -ldl -lpthread

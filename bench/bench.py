@@ -6,8 +6,12 @@ PostgreSQL and Heroku API double of scripts/testenv.sh (their HPQ_* variables
 must be in the environment):
 
   warm      PQconnectdb + SELECT 1 + PQfinish in two long-lived processes, one
-            through the shim, driven in lock step (random order in each pair);
-            instructions per connection with valgrind --tool=callgrind
+            through the shim, driven in lock step (random order in each pair)
+  instructions  valgrind --tool=callgrind, whole processes, in separate pairs:
+            per warm connection (bare, bare again: the noise floor, and through
+            the shim holding a stale URL, with a warm shared cache); a new
+            `psql -c 'select 1'` bare, through the shim (warm and cold shared
+            cache); /bin/true bare and preloaded
   cold      a new `psql -c 'select 1'` per run: bare, through the shim with a
             cold and a warm shared cache, and the Heroku CLI recipe
             DATABASE_URL=$(heroku config:get DATABASE_URL -a APP) psql ...
@@ -30,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -124,7 +129,7 @@ class Driver:
         self.proc.wait(timeout=30)
 
 
-def bench_warm(n, cg_n, out):
+def bench_warm(n, out):
     sides = {"bare": Driver(clean_env()), "shim": Driver(shim_env())}
     times = {"bare": [], "shim": []}
     try:
@@ -152,15 +157,14 @@ def bench_warm(n, cg_n, out):
     res["pair_ratio"] = {"median": statistics.median(pair), "q1": pct(pair, 25),
                          "q3": pct(pair, 75)}
     res["p99_ratio"] = res["shim"]["p99_ms"] / res["bare"]["p99_ms"]
-    res["callgrind"] = callgrind_added(cg_n, out)
     return res
 
 
-def callgrind_ir(env, n, out, name):
-    """Instructions inside warm.c's measured(): n connections after 2 warm ones."""
-    path = os.path.join(out, f"callgrind.{name}")
-    subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=measured",
-                    f"--callgrind-out-file={path}", WARM, db_conninfo(), "2", str(n)],
+def callgrind_total(argv, env, path, toggle=None):
+    """Instructions valgrind --tool=callgrind counts for argv (inside function toggle
+    only, if given); raises if the program fails."""
+    opts = [f"--toggle-collect={toggle}"] if toggle else []
+    subprocess.run(["valgrind", "--tool=callgrind", *opts, f"--callgrind-out-file={path}", *argv],
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -176,8 +180,8 @@ INCLUSIVE_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:(\w+) \[(.+)\
 def shim_own_ir(path):
     """The shim's own instructions in a callgrind file: for each libpq name the shim
     exports (its PQ* functions), its inclusive cost minus that of the libpq function of
-    the same name it wraps. What libpq does is the same with or without the shim and
-    cancels out; what is left is the shim's work (libpq calls made for it included)."""
+    the same name it wraps. Informational: what the shim makes libpq do differently
+    is not in it; the whole-process difference is the measure."""
     text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", path],
                           capture_output=True, text=True, check=True).stdout
     shim, libpq = {}, {}
@@ -191,14 +195,56 @@ def shim_own_ir(path):
     return sum(cost - libpq.get(name, 0) for name, cost in shim.items())
 
 
-def callgrind_added(n, out):
+def stale_conninfo():
+    """The current URL's server with a password that no longer works: what a program
+    holds after a rotation; only the shim's rewrite connects with it."""
+    url = urllib.parse.urlsplit(current_url())
+    return f"postgres://{url.username}:stale@{url.hostname}:{url.port}{url.path}"
+
+
+def warm_pair(i, n, warm_dir, out):
+    """One pair of separate processes (plus a second bare one, the noise floor):
+    instructions per connection inside warm.c's measured(), n after 2 warm-up ones."""
+    def run(name, env, conninfo):
+        path = os.path.join(out, f"callgrind.warm.{name}.{i}")
+        return callgrind_total([WARM, conninfo, "2", str(n)], env, path, "measured") / n
+    sides = {"bare": (clean_env(), db_conninfo()), "bare again": (clean_env(), db_conninfo()),
+             "shim": (shim_env(HEROKUPQ_CACHE_DIR=warm_dir), stale_conninfo())}
+    order = list(sides)
+    random.shuffle(order)
+    res = {name: run(name.replace(" ", "_"), *sides[name]) for name in order}
+    res["shim_own"] = shim_own_ir(os.path.join(out, f"callgrind.warm.shim.{i}")) / n
+    return res
+
+
+def process_runs(i, work, warm_dir, out):
+    """Whole-process instructions of one new process of each kind."""
+    def run(name, argv, env):
+        return callgrind_total(argv, env, os.path.join(out, f"callgrind.proc.{name}.{i}"))
+    cold_dir = new_cache_dir(work)
+    kinds = {"psql bare": (psql_argv(db_conninfo()), clean_env()),
+             "psql, shim, warm shared cache": (psql_argv(stale_conninfo()),
+                                               shim_env(HEROKUPQ_CACHE_DIR=warm_dir)),
+             "psql, shim, cold shared cache": (psql_argv(stale_conninfo()),
+                                               shim_env(HEROKUPQ_CACHE_DIR=cold_dir)),
+             "/bin/true bare": (["/bin/true"], clean_env()),
+             "/bin/true preloaded": (["/bin/true"], shim_env())}
+    order = list(kinds)
+    random.shuffle(order)
+    try:
+        return {name: run(re.sub(r"\W+", "_", name), *kinds[name]) for name in order}
+    finally:
+        shutil.rmtree(cold_dir, ignore_errors=True)
+
+
+def bench_instructions(pairs, n, work, out):
     if not shutil.which("valgrind"):
         return None
-    bare = callgrind_ir(clean_env(), n, out, "bare")
-    shim = callgrind_ir(shim_env(), n, out, "shim")
-    own = shim_own_ir(os.path.join(out, "callgrind.shim"))
-    return {"n": n, "bare_per_conn": bare / n, "shim_per_conn": shim / n,
-            "added_per_conn": (shim - bare) / n, "shim_own_per_conn": own / n}
+    warm_dir = new_cache_dir(work)
+    subprocess.run([WARM, stale_conninfo(), "1", "1"], check=True,  # fills the shared cache
+                   env=shim_env(HEROKUPQ_CACHE_DIR=warm_dir))
+    return {"n": n, "pairs": [warm_pair(i, n, warm_dir, out) for i in range(pairs)],
+            "processes": [process_runs(i, work, warm_dir, out) for i in range(pairs)]}
 
 
 # ---------------------------------------------------------------- cold process
@@ -453,12 +499,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     p.add_argument("--warm-n", type=int, default=400)
-    p.add_argument("--callgrind-n", type=int, default=10)
+    p.add_argument("--callgrind-n", type=int, default=10,
+                   help="warm connections per process under callgrind")
+    p.add_argument("--callgrind-pairs", type=int, default=3,
+                   help="pairs of separate processes under callgrind")
     p.add_argument("--cold-rounds", type=int, default=12)
     p.add_argument("--rotation-trials", type=int, default=3)
     p.add_argument("--grid", default="1x1,1x16,8x1,8x16,64x1,64x16",
                    help="processes x threads on a cold cache, comma-separated")
-    p.add_argument("--only", nargs="*", default=["warm", "cold", "requests", "rotation"])
+    p.add_argument("--only", nargs="*",
+                   default=["warm", "instructions", "cold", "requests", "rotation"])
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="herokupq-bench.")
@@ -466,8 +516,12 @@ def main():
                "machine": machine(), "load_before": os.getloadavg()[0]}
     try:
         if "warm" in args.only:
-            say("warm: %d interleaved connections each, then callgrind" % args.warm_n)
-            results["warm"] = bench_warm(args.warm_n, args.callgrind_n, args.out)
+            say("warm: %d interleaved connections each" % args.warm_n)
+            results["warm"] = bench_warm(args.warm_n, args.out)
+        if "instructions" in args.only:
+            say("instructions: %d pairs of processes under callgrind" % args.callgrind_pairs)
+            results["instructions"] = bench_instructions(args.callgrind_pairs, args.callgrind_n,
+                                                         work, args.out)
         if "cold" in args.only:
             say("cold process: %d interleaved rounds" % args.cold_rounds)
             results["cold"] = bench_cold(args.cold_rounds, work, args.out)

@@ -50,6 +50,13 @@ struct hpq_cache {
     pthread_mutex_t lock;
     pthread_cond_t done; /* broadcast when a fetch ends */
     const struct hpq_cache_ops *ops;
+    /* a fork waits for the requests in flight (cache.h) */
+    unsigned requests;          /* in flight */
+    long long requests_bound;   /* mono: when the last one's own timeout has passed */
+    bool fork_pending;          /* between a fork's prepare and parent handlers */
+    unsigned long forks;        /* forks made by this process */
+    pthread_cond_t fork_ended;  /* broadcast by the parent handler */
+    bool forked_mid_request;    /* this process was forked past that bound: no request here */
     enum dir_state dir_state;
     int dirfd;
     unsigned n;
@@ -102,6 +109,7 @@ static const struct hpq_cache_ops real_ops = {real_mono, real_wall, real_sleep, 
 
 static struct hpq_cache process_cache = {.lock = PTHREAD_MUTEX_INITIALIZER,
                                          .done = PTHREAD_COND_INITIALIZER,
+                                         .fork_ended = PTHREAD_COND_INITIALIZER,
                                          .ops = &real_ops,
                                          .dirfd = -1};
 
@@ -323,20 +331,57 @@ static void store(struct hpq_cache *c, struct entry *e, int rc, struct hpq_answe
 
 /* ---- fetching, once for the host ---------------------------------------------------------- */
 
+/* A request starts: counted, with its bound, for a fork to wait for. */
+static bool take_off(struct hpq_cache *c, const struct hpq_config *cfg)
+{
+    if (c->forked_mid_request)
+        return false;
+    c->requests++;
+    long long bound = mono(c) + cfg->api_timeout_ms + HPQ_FORK_GRACE_MS;
+    c->requests_bound = bound > c->requests_bound ? bound : c->requests_bound;
+    return true;
+}
+
+/* A request has ended and its answer is stored. A fork that waited for it
+ * happens first: this thread goes back to the program (libpq's own start-up,
+ * which a fork must not cut in half either) only after it. */
+static void land(struct hpq_cache *c)
+{
+    if (--c->requests == 0)
+        pthread_cond_broadcast(&c->done);
+    for (unsigned long gen = c->forks; c->fork_pending && c->forks == gen;)
+        pthread_cond_wait(&c->fork_ended, &c->lock);
+}
+
+static int request(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e,
+                   const char *etag, struct hpq_answer *ans, char *err, size_t errlen)
+{
+    if (!take_off(c, cfg)) {
+        snprintf(err, errlen, "this process was forked while another thread's request to the "
+                              "API outlived HEROKUPQ_API_TIMEOUT_MS: it makes none");
+        return -1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    int rc = c->ops->fetch(c->ops->ctx, cfg, e->var, etag, ans, err, errlen);
+    pthread_mutex_lock(&c->lock);
+    return rc;
+}
+
 /* One request, with the lock released while it runs. */
 static void fetch_now(struct hpq_cache *c, const struct hpq_config *cfg, struct entry *e)
 {
     char etag[HPQ_ETAG_MAX], err[sizeof e->error];
     snprintf(etag, sizeof etag, "%s", e->rec.url ? e->rec.etag : "");
     struct hpq_answer ans = {0};
-    pthread_mutex_unlock(&c->lock);
-    int rc = c->ops->fetch(c->ops->ctx, cfg, e->var, etag, &ans, err, sizeof err);
-    pthread_mutex_lock(&c->lock);
+    bool flew = !c->forked_mid_request;
+    int rc = request(c, cfg, e, etag, &ans, err, sizeof err);
     if (e->lock_fd < 0)
         sync_in(c, e); /* fetched without the host lock: others may have written */
     store(c, e, rc, &ans, etag, err);
     sync_out(c, e);
     hpq_answer_clear(&ans);
+    if (flew)
+        land(c);
 }
 
 /* Take the host lock, unless another process answers first (then true: its
@@ -560,6 +605,7 @@ struct hpq_cache *hpq_cache_new(const struct hpq_cache_ops *ops)
         return NULL;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->done, NULL);
+    pthread_cond_init(&c->fork_ended, NULL);
     c->ops = ops;
     c->dirfd = -1;
     return c;
@@ -577,6 +623,7 @@ void hpq_cache_free(struct hpq_cache *c)
         close(c->dirfd);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->done);
+    pthread_cond_destroy(&c->fork_ended);
     free(c);
 }
 
@@ -595,21 +642,47 @@ char *hpq_cache_refresh(const struct hpq_config *cfg, const char *var, const cha
 
 void hpq_cache_invalidate(const char *url) { hpq_cache_invalidate_in(&process_cache, url); }
 void hpq_cache_confirm(const char *url) { hpq_cache_confirm_in(&process_cache, url); }
-void hpq_cache_lock(void) { pthread_mutex_lock(&process_cache.lock); }
-void hpq_cache_unlock(void) { pthread_mutex_unlock(&process_cache.lock); }
+/* The prepare handler: no new request starts, and those in flight end (their
+ * answers stored) first, unless they outlive their own timeout. */
+void hpq_cache_lock(void)
+{
+    struct hpq_cache *c = &process_cache;
+    pthread_mutex_lock(&c->lock);
+    c->fork_pending = true;
+    struct timespec bound = {.tv_sec = c->requests_bound / 1000,
+                             .tv_nsec = (c->requests_bound % 1000) * 1000000L};
+    while (c->requests > 0 &&
+           pthread_cond_clockwait(&c->done, &c->lock, CLOCK_MONOTONIC, &bound) != ETIMEDOUT)
+        ;
+}
+
+void hpq_cache_unlock(void)
+{
+    process_cache.fork_pending = false;
+    process_cache.forks++;
+    pthread_cond_broadcast(&process_cache.fork_ended);
+    pthread_mutex_unlock(&process_cache.lock);
+}
 
 /* In a child after fork: the thread that was fetching does not exist here,
  * and the host lock it held is the parent's (the parent releases it). */
 void hpq_cache_after_fork_child(void)
 {
-    for (unsigned i = 0; i < process_cache.n; i++) {
-        struct entry *e = &process_cache.entries[i];
+    struct hpq_cache *c = &process_cache;
+    for (unsigned i = 0; i < c->n; i++) {
+        struct entry *e = &c->entries[i];
         if (e->lock_fd >= 0)
             close(e->lock_fd); /* not unlocked: that would release the parent's lock */
         e->lock_fd = -1;
         e->fetching = false;
     }
+    /* A request still running at the bound: libcurl's and OpenSSL's state,
+     * half changed by a thread this process does not have, is never used. */
+    c->forked_mid_request |= c->requests > 0;
+    c->requests = 0;
+    c->fork_pending = false;
     jitter_seed = 0; /* not the parent's jitter */
-    pthread_cond_init(&process_cache.done, NULL); /* waiters' state is meaningless here */
-    pthread_mutex_unlock(&process_cache.lock);
+    pthread_cond_init(&c->done, NULL); /* waiters' state is meaningless here */
+    pthread_cond_init(&c->fork_ended, NULL);
+    pthread_mutex_unlock(&c->lock);
 }

@@ -28,6 +28,18 @@
  *
  * Requests carry If-None-Match with the entry's ETag; a 304 renews the entry.
  *
+ * Fork: the prepare handler (fork.c) waits for the API requests in flight in
+ * other threads (libcurl, OpenSSL, or the command of HEROKUPQ_SOURCE=exec:)
+ * to end and their answers to be stored, and starts no new one meanwhile: the
+ * child inherits the answer, never a request's half-changed library state
+ * (OpenSSL's locks held by a thread it does not have). The fetching thread
+ * returns to the program only after the fork. The wait is bounded by each
+ * request's own timeout, HEROKUPQ_API_TIMEOUT_MS, plus HPQ_FORK_GRACE_MS; a
+ * child forked past it (a request that waits for the forking thread itself)
+ * makes no request: its fetches fail, said in the error, and it uses the
+ * cached URL if there is one. With no request in flight a fork waits for
+ * nothing, and nothing is paid for this before a fork.
+ *
  * Every function keeps errno as it found it. */
 #ifndef HPQ_CACHE_H
 #define HPQ_CACHE_H
@@ -38,6 +50,7 @@
 #include "source.h"
 
 #define HPQ_CACHE_VARS 8 /* config vars one process can resolve */
+#define HPQ_FORK_GRACE_MS 1000 /* a fork's wait past a request's own timeout */
 
 /* The URL of config var var to connect to (malloc'd): the cached one while
  * fresh, else a fresh fetch; if that fails (or must wait for the back-off),

@@ -11,6 +11,7 @@
 #include "fallback.h"
 #include "log.h"
 #include "parse_memo.h"
+#include "rewrite_memo.h"
 #include "seen.h"
 #include "secret.h"
 #include "tls_memo.h"
@@ -43,22 +44,35 @@ static void warn_other_database(const struct hpq_config *cfg, const char *db, co
 }
 
 /* The conninfo for the program's connection rewritten to url (NULL: keep the
- * program's routing). malloc'd; NULL if out of memory. */
-static char *rewritten(const struct hpq_libpq *lib, const struct hpq_config *cfg,
-                       const struct hpq_params *program,
-                       const struct hpq_params *url)
+ * program's routing), made now. malloc'd; NULL if out of memory. */
+static char *rewrite_now(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                         const struct hpq_params *program, const struct hpq_params *url,
+                         const char *sslmode, const char *min_protocol)
 {
     struct hpq_params params = {0};
     char *conninfo = NULL;
     const char *own_db = url ? hpq_explicit_dbname(cfg, program, url) : NULL;
     if (own_db)
         warn_other_database(cfg, own_db, hpq_params_get(url, "dbname"));
-    if (hpq_rewrite(program, url, getenv("PGSSLMODE"), &params) == 0 &&
+    if (hpq_rewrite(program, url, sslmode, &params) == 0 &&
         (!own_db || hpq_params_set(&params, "dbname", own_db) == 0) &&
-        (!hpq_tls_memo_knows_floor(lib) ||
-         hpq_tls_floor(program, getenv("PGSSLMINPROTOCOLVERSION"), &params) == 0))
+        (!hpq_tls_memo_knows_floor(lib) || hpq_tls_floor(program, min_protocol, &params) == 0))
         conninfo = hpq_params_to_conninfo(&params);
     hpq_params_clear(&params);
+    return conninfo;
+}
+
+/* rewrite_now's answer, or a copy of the last one when made from the same. */
+static char *rewritten(const struct hpq_libpq *lib, const struct hpq_config *cfg,
+                       const struct hpq_params *program,
+                       const struct hpq_params *url)
+{
+    struct hpq_rewrite_key key = {lib, cfg->config_var, getenv("PGSSLMODE"),
+                                  getenv("PGSSLMINPROTOCOLVERSION"), program, url};
+    char *conninfo = hpq_rewrite_memo_get(&key);
+    if (!conninfo &&
+        (conninfo = rewrite_now(lib, cfg, program, url, key.sslmode, key.min_protocol)) != NULL)
+        hpq_rewrite_memo_put(&key, conninfo);
     char shown[512];
     if (conninfo && hpq_log_enabled(HPQ_DEBUG)) /* redacting is work: only for a line shown */
         hpq_log(HPQ_DEBUG, "connecting with %s", hpq_log_shown(hpq_redact, conninfo, shown, sizeof shown));

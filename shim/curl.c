@@ -7,7 +7,6 @@
 #include "libc.h"
 #include "log.h"
 #include "once.h"
-#include "openssl.h"
 
 #define HPQ_CURL_SONAME "libcurl.so.4"
 
@@ -56,7 +55,6 @@ static void load(void)
         hpq_log(HPQ_ERROR, "libcurl failed to initialise");
         return;
     }
-    hpq_openssl_setup(); /* before the first handshake (openssl.h) */
     loaded = &curl_table;
 }
 

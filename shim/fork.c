@@ -6,12 +6,13 @@
 #include <pthread.h>
 
 #include "cache.h"
+#include "cjson.h"
 #include "conns.h"
 #include "curl.h"
 #include "libc.h"
 #include "log.h"
-#include "openssl.h"
 #include "parse_memo.h"
+#include "rewrite_memo.h"
 #include "real.h"
 #include "seen.h"
 #include "sha256.h"
@@ -29,18 +30,21 @@ static const struct global_lock {
     void (*unlock)(void);
     void (*in_child)(void);
 } global_locks[] = {
-    /* first-use work a fork waits for, boundedly (once.h); curl's load does the other's */
+    /* first: waits, bounded, for the API requests in flight (cache.h), which
+     * may take the locks below; its holders take only those below */
+    {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
+    /* first-use work a fork waits for, boundedly (once.h) */
     {hpq_curl_lock, hpq_curl_unlock, hpq_curl_after_fork_child},
-    {hpq_openssl_lock, hpq_openssl_unlock, hpq_openssl_after_fork_child},
+    {hpq_cjson_lock, hpq_cjson_unlock, hpq_cjson_after_fork_child},
     {hpq_real_lock, hpq_real_unlock, hpq_real_unlock},
     {hpq_conns_lock, hpq_conns_unlock, hpq_conns_unlock},
-    {hpq_cache_lock, hpq_cache_unlock, hpq_cache_after_fork_child},
     /* after the cache's: the cache names its first entry, loading libcrypto, under its lock */
     {hpq_sha256_lock, hpq_sha256_unlock, hpq_sha256_after_fork_child},
     {hpq_source_lock, hpq_source_unlock, hpq_source_after_fork_child},
     {hpq_seen_lock, hpq_seen_unlock, hpq_seen_unlock},
     {hpq_source_file_lock, hpq_source_file_unlock, hpq_source_file_unlock},
     {hpq_parse_memo_lock, hpq_parse_memo_unlock, hpq_parse_memo_unlock},
+    {hpq_rewrite_memo_lock, hpq_rewrite_memo_unlock, hpq_rewrite_memo_unlock},
     {hpq_log_lock, hpq_log_unlock, hpq_log_unlock},
 };
 
@@ -78,4 +82,4 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 static void register_handlers(void) { pthread_atfork(prepare, unlock_all, reinit_all_in_child); }
 
-void hpq_fork_handlers_register(void) { pthread_once(&registered, register_handlers); }
+void hpq_fork_protect(void) { pthread_once(&registered, register_handlers); }

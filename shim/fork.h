@@ -10,9 +10,11 @@
 #ifndef HPQ_FORK_H
 #define HPQ_FORK_H
 
-/* Register the handlers (pthread_atfork), once per process: called when the
- * shim is first found on (shim_on.h), so a process with it off never has
- * them. */
-void hpq_fork_handlers_register(void);
+/* Registers the handlers, once. Called before any of the shim's locks is
+ * first taken: a child forked while another thread held one (the libpq
+ * table's, the log's while the configuration is read), before the handlers
+ * existed, hung in its own first call. A process that calls libpq with the
+ * shim off pays one pthread_atfork for it. */
+void hpq_fork_protect(void);
 
 #endif

@@ -13,8 +13,8 @@
 #include "config.h"
 #include "connect.h"
 #include "conns.h"
+#include "fork.h"
 #include "log.h"
-#include "openssl.h"
 #include "parse.h"
 #include "parse_memo.h"
 #include "real.h"
@@ -45,6 +45,7 @@ static void leave(void)
  * uses libpq), so it belongs to the outer call's copy: no lookup needed. */
 static const struct hpq_libpq *libpq_for(const void *caller)
 {
+    hpq_fork_protect(); /* before the table's lock is first taken (fork.h) */
     return depth > 0 && outer_lib ? outer_lib : hpq_libpq_for(caller);
 }
 
@@ -152,10 +153,7 @@ static const char *wants_rewrite(const struct hpq_libpq *lib, const struct hpq_c
     hpq_log_secret(hpq_params_get(program, "sslpassword"));
     say_version(cfg);
     const char *var = hpq_target_var(cfg, program, getenv("PGHOST"));
-    var = var ? var : seen_server_var(program);
-    if (var) /* the connection will use SSL: OpenSSL is set up first, as a fork allows */
-        hpq_openssl_setup();
-    return var;
+    return var ? var : seen_server_var(program);
 }
 
 /* The policy applies to the outermost call on this thread, when the shim is on. */

@@ -15,6 +15,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,10 +62,29 @@ static bool is_shim(const void *addr)
     return object_base(addr) == object_base((const void *)hpq_libpq_for);
 }
 
+/* Whether addr is in the program itself (the head of the loader's list),
+ * whose scope starts with LD_PRELOAD: asked there, PQconnectdb is the shim's.
+ * Knowing it saves the dladdr and the dlopen by path, which compares the path
+ * with every loaded object and, not finding it, opens the file (about 130,000
+ * instructions in psql). */
+static bool in_program(const void *addr)
+{
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 35)
+    struct dl_find_object found;
+    return _dl_find_object((void *)addr, &found) == 0 && found.dlfo_link_map &&
+           !found.dlfo_link_map->l_prev;
+#else
+    (void)addr;
+    return false;
+#endif
+}
+
 /* PQconnectdb as seen from the calling object's own scope, or NULL. */
 static void *connectdb_seen_by(const void *caller)
 {
     Dl_info info;
+    if (in_program(caller))
+        return NULL;
     /* A name without a '/' is the program's argv[0] (dladdr's name for the
      * program itself), which NOLOAD never finds; asking would look it up in
      * ld.so.cache, which the loader maps on first use: a child forked while
@@ -116,9 +136,30 @@ static bool bind_functions(struct hpq_libpq *lib, void *h)
     return true;
 }
 
-/* Bind every function from the copy of libpq that defines connectdb_fn. */
+/* Whether every function bound lies in the object at lib->base. */
+static bool all_from_base(const struct hpq_libpq *lib)
+{
+#define SAME(ret, name, field, params)                                                         \
+    if (object_base((const void *)lib->field) != lib->base)                                     \
+        return false;
+#define SAME_INTERPOSED(ret, name, field, params, args) SAME(ret, name, field, params)
+    HPQ_INTERPOSED(SAME_INTERPOSED)
+    HPQ_CALLED(SAME)
+#undef SAME_INTERPOSED
+#undef SAME
+    return true;
+}
+
+/* Bind every function from the copy of libpq that defines connectdb_fn. The
+ * libpq next after the shim in the global scope (a program linked with it) is
+ * bound from there, if it has them all: a dlopen by path first builds the
+ * object's list of dependencies (about 130,000 instructions in psql). */
 static bool bind_libpq(struct hpq_libpq *lib, void *connectdb_fn)
 {
+    lib->base = object_base(connectdb_fn);
+    if (connectdb_fn == hpq_libc_dlsym()(RTLD_NEXT, "PQconnectdb") &&
+        bind_functions(lib, RTLD_NEXT) && all_from_base(lib))
+        return true; /* not the shim's: RTLD_NEXT starts after it */
     Dl_info info;
     if (!dladdr(connectdb_fn, &info))
         return false;

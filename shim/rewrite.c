@@ -66,6 +66,16 @@ const char *hpq_params_get(const struct hpq_params *params, const char *key)
     return i >= 0 ? params->p[i].val : NULL;
 }
 
+bool hpq_params_equal(const struct hpq_params *a, const struct hpq_params *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (unsigned i = 0; i < a->n; i++)
+        if (strcmp(a->p[i].key, b->p[i].key) != 0 || strcmp(a->p[i].val, b->p[i].val) != 0)
+            return false;
+    return true;
+}
+
 int hpq_params_copy(struct hpq_params *out, const struct hpq_params *from)
 {
     for (unsigned i = 0; i < from->n; i++)

@@ -26,6 +26,8 @@ struct hpq_params {
 void hpq_params_clear(struct hpq_params *params);
 int hpq_params_set(struct hpq_params *params, const char *key, const char *val);
 const char *hpq_params_get(const struct hpq_params *params, const char *key);
+/* The same pairs in the same order. */
+bool hpq_params_equal(const struct hpq_params *a, const struct hpq_params *b);
 /* Add every pair of from to out. 0, or -1 if out of memory. */
 int hpq_params_copy(struct hpq_params *out, const struct hpq_params *from);
 

@@ -6,8 +6,6 @@
 
 bool hpq_shim_on(void)
 {
-    if (!hpq_config()->enabled)
-        return false;
-    hpq_fork_handlers_register();
-    return true;
+    hpq_fork_protect(); /* before the configuration is read: that takes the log's lock */
+    return hpq_config()->enabled;
 }

@@ -4,9 +4,8 @@
 
 #include <stdbool.h>
 
-/* Whether the shim is on (the config's enabled). The first time it is, the
- * fork handlers are registered (fork.h): the policy files ask this instead of
- * the config, so a process with the shim off never has them. */
+/* Whether the shim is on (the config's enabled), the fork handlers registered
+ * first (fork.h): the policy files ask this instead of the config. */
 bool hpq_shim_on(void);
 
 #endif

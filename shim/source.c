@@ -2,13 +2,13 @@
 #include "source.h"
 
 #include <arpa/inet.h>
-#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cjson.h"
 #include "curl.h"
 #include "log.h"
 #include "netrc.h"
@@ -62,15 +62,16 @@ static const char *status_hint(long status)
     }
 }
 
-static char *error_answer(const cJSON *root, long status, char *err, size_t errlen)
+static char *error_answer(const struct hpq_cjson *j, const cJSON *root, long status, char *err,
+                          size_t errlen)
 {
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-    if (!cJSON_IsString(msg))
-        msg = cJSON_GetObjectItemCaseSensitive(root, "error"); /* older answers */
+    const cJSON *id = j->get_item(root, "id");
+    const cJSON *msg = j->get_item(root, "message");
+    if (!j->is_string(msg))
+        msg = j->get_item(root, "error"); /* older answers */
     snprintf(err, errlen, "Heroku API answered %ld%s%s: %.200s (%s)", status,
-             cJSON_IsString(id) ? " " : "", cJSON_IsString(id) ? id->valuestring : "",
-             cJSON_IsString(msg) ? msg->valuestring : "no message", status_hint(status));
+             j->is_string(id) ? " " : "", j->is_string(id) ? id->valuestring : "",
+             j->is_string(msg) ? msg->valuestring : "no message", status_hint(status));
     return NULL;
 }
 
@@ -117,19 +118,19 @@ bool hpq_source_value_has_nul(const char *body, size_t len, const char *key)
     return false;
 }
 
-static char *url_answer(const struct hpq_config *cfg, const char *name, const cJSON *root,
-                        bool nul, char *err, size_t errlen)
+static char *url_answer(const struct hpq_cjson *j, const struct hpq_config *cfg, const char *name,
+                        const cJSON *root, bool nul, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(root)) {
+    if (!j->is_object(root)) {
         snprintf(err, errlen, "Heroku API answered 200 with something other than a JSON object");
         return NULL;
     }
-    const cJSON *var = cJSON_GetObjectItemCaseSensitive(root, name);
-    if (!var || cJSON_IsNull(var)) {
+    const cJSON *var = j->get_item(root, name);
+    if (!var || j->is_null(var)) {
         snprintf(err, errlen, "app %s has no config var %s (HEROKUPQ_CONFIG_VAR)", cfg->app, name);
         return NULL;
     }
-    if (!cJSON_IsString(var) || !var->valuestring[0]) {
+    if (!j->is_string(var) || !var->valuestring[0]) {
         snprintf(err, errlen, "config var %s of app %s is not a non-empty string", name, cfg->app);
         return NULL;
     }
@@ -162,18 +163,23 @@ static void wipe_json(cJSON *item)
 char *hpq_source_parse(const struct hpq_config *cfg, const char *var, long status,
                        const char *body, size_t len, char *err, size_t errlen)
 {
-    cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const struct hpq_cjson *j = hpq_cjson();
+    if (!j) {
+        snprintf(err, errlen, "libcjson is not available to read the Heroku API's answer");
+        return NULL;
+    }
+    cJSON *root = body ? j->parse_with_length(body, len) : NULL;
     char *url = NULL;
     if (status == 200 && root)
-        url = url_answer(cfg, var, root, hpq_source_value_has_nul(body, len, var), err, errlen);
+        url = url_answer(j, cfg, var, root, hpq_source_value_has_nul(body, len, var), err, errlen);
     else if (status == 200)
         snprintf(err, errlen, "Heroku API answered 200 with a body that is not JSON");
-    else if (root && cJSON_IsObject(root))
-        error_answer(root, status, err, errlen);
+    else if (root && j->is_object(root))
+        error_answer(j, root, status, err, errlen);
     else
         snprintf(err, errlen, "Heroku API answered %ld (%s)", status, status_hint(status));
     wipe_json(root);
-    cJSON_Delete(root);
+    j->delete_item(root);
     return url;
 }
 

@@ -30,15 +30,15 @@ install -m 644 "$ROOT/LICENSE" "$R/usr/share/doc/herokupq/copyright"
 # A native package's changelog (Debian's format) is changelog.gz.
 gzip -9n <"$HERE/changelog" >"$R/usr/share/doc/herokupq/changelog.gz"
 
-# What the two binaries link (libc6, libcjson1, libpq5 for the command), as
+# What the two binaries link (libc6, libpq5 for the command), as
 # dpkg-shlibdeps reads it; then what the library loads at run time without
-# linking it: libcurl4 and libssl3's libcrypto.so.3 (both dlopen'd on first
-# use) and the CA bundle libcurl4 only recommends.
+# linking it: libcurl4, libcjson1 and libssl3's libcrypto.so.3 (dlopen'd on
+# first use) and the CA bundle libcurl4 only recommends.
 printf 'Source: herokupq\n\nPackage: herokupq\nArchitecture: any\n' >"$STAGE/shlibs/debian/control"
 shlibs=$(cd "$STAGE/shlibs" && dpkg-shlibdeps -O -e"$R/usr/bin/herokupq" \
     -e"$R/usr/lib/herokupq/libherokupq.so" 2>"$STAGE/shlibdeps.log")
 shlibs=${shlibs#shlibs:Depends=}
-depends="$shlibs, libcurl4 (>= 7.84), libssl3 (>= 3.0.0), ca-certificates"
+depends="$shlibs, libcurl4 (>= 7.84), libcjson1 (>= 1.7.13), libssl3 (>= 3.0.0), ca-certificates"
 size=$(du -k -s --apparent-size "$R" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@SIZE@/$size/" \
     -e "s/@DEPENDS@/$depends/" "$HERE/control" >"$R/DEBIAN/control"

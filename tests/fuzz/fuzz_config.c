@@ -3,8 +3,10 @@
  *
  * Input: the values of the variables below, in that order, separated by NUL
  * bytes (an empty or missing value is an unset variable). Invariants: the
- * shim is on exactly when HEROKUPQ_DISABLE is unset or 0 and either HEROKU_APP
- * is set or HEROKUPQ_SOURCE names a file: or exec: source; numbers are the variable's value when it is a whole number in range,
+ * shim is on exactly when HEROKUPQ_DISABLE is unset or 0 and either
+ * HEROKU_APP is set or HEROKUPQ_SOURCE names a file or a command
+ * (file:PATH, exec:COMMAND, each non-empty), whose kind and argument the
+ * configuration holds; numbers are the variable's value when it is a whole number in range,
  * else the default; the API is an http(s) URL without a trailing slash (or
  * none: HEROKU_HOST refused); the
  * target list holds only trimmed, non-empty names; no log line shows the
@@ -101,33 +103,53 @@ static void check_enabled(void)
     check_targets();
 }
 
-/* A HEROKUPQ_SOURCE other than the API: file:PATH or exec:COMMAND, not empty. */
-static bool names_a_source(const char *v)
-{
-    return v && ((strncmp(v, "file:", 5) == 0 && v[5]) || (strncmp(v, "exec:", 5) == 0 && v[5]));
-}
-
-/* The token, in the form a logged line would show it (line breaks folded to
- * blanks, as log.c folds them), in any one line of the log. Lines are checked
- * one by one: a token holding a line break could otherwise match across two
- * lines ("\nherok" across the end of one and the prefix of the next), which
- * no reader sees as the token. */
+/* The token never shows within a logged line. Lines are folded (a line break
+ * inside a message becomes a blank) and end with their own line break, which
+ * is not message text: the token is looked for, folded, in each line (a token
+ * "complete\n" is not shown by a line ending "using complete"). */
 static void check_log(const char *log)
 {
     const char *token = value_of("HEROKU_API_KEY");
-    if (!token || strlen(token) < 4)
+    /* A token holding '*' can match the mask "********" that replaced it. */
+    if (!token || strlen(token) < 4 || strchr(token, '*'))
         return;
-    char *shown = strdup(token), *copy = strdup(log);
-    for (char *c = shown; c && *c; c++)
+    char folded[4096];
+    snprintf(folded, sizeof folded, "%s", token);
+    for (char *c = folded; *c; c++)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
-    char *save = NULL;
-    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line && shown;
-         line = strtok_r(NULL, "\n", &save))
-        if (strstr(line, shown))
-            hpq_fuzz_fail("the token shows in the log: %s", line);
-    free(shown);
-    free(copy);
+    size_t n = strlen(folded);
+    for (const char *line = log; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        for (size_t i = 0; i + n <= len; i++)
+            if (memcmp(line + i, folded, n) == 0)
+                hpq_fuzz_fail("the token shows in the log: %.*s", (int)len, line);
+        line += len + (end != NULL);
+    }
+}
+
+/* The source HEROKUPQ_SOURCE names (file:PATH, exec:COMMAND), with its
+ * argument in *arg; HPQ_SOURCE_HEROKU for anything else. */
+static enum hpq_source_kind named_source(const char **arg)
+{
+    const char *v = value_of("HEROKUPQ_SOURCE");
+    *arg = NULL;
+    if (v && (strncmp(v, "file:", 5) == 0 || strncmp(v, "exec:", 5) == 0) && v[5]) {
+        *arg = v + 5;
+        return v[0] == 'f' ? HPQ_SOURCE_FILE : HPQ_SOURCE_EXEC;
+    }
+    return HPQ_SOURCE_HEROKU;
+}
+
+static void check_source(void)
+{
+    const char *arg;
+    enum hpq_source_kind kind = named_source(&arg);
+    if (cfg.source != kind)
+        hpq_fuzz_fail("HEROKUPQ_SOURCE gives source %d, not %d", (int)cfg.source, (int)kind);
+    if (arg && (!cfg.source_arg || strcmp(cfg.source_arg, arg)))
+        hpq_fuzz_fail("HEROKUPQ_SOURCE's argument is not kept");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -137,12 +159,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         values[i] = NULL;
     const char *log = hpq_fuzz_capture(parse, NULL);
     const char *disable = value_of("HEROKUPQ_DISABLE");
-    bool enabled = (!disable || strcmp(disable, "0") == 0) &&
-                   (value_of("HEROKU_APP") || names_a_source(value_of("HEROKUPQ_SOURCE")));
+    const char *arg;
+    bool enabled = (value_of("HEROKU_APP") || named_source(&arg) != HPQ_SOURCE_HEROKU) &&
+                   (!disable || strcmp(disable, "0") == 0);
     if (cfg.enabled != enabled)
         hpq_fuzz_fail("enabled is %d", cfg.enabled);
-    if (enabled)
+    if (enabled) {
         check_enabled();
+        check_source();
+    }
     check_log(log);
     hpq_config_release(&cfg);
     hpq_log_forget_secrets();

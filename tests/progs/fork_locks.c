@@ -18,7 +18,8 @@
  * makes those calls once itself (every lock again) and exits. A child that has
  * not exited after 20 s has deadlocked. Prints "forks N ok N hung N failed N",
  * then "threads ok" or "threads error ..."; exits 0 if every child and every
- * thread connected. */
+ * thread connected. FORK_LOCKS_GDB set: a hung child's backtraces (gdb) go to
+ * stderr before it is killed. */
 #include <dlfcn.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -111,6 +112,17 @@ static int child_main(void)
     return dlsym(libpq, "PQconnectdb") && connect_once() ? 0 : 1;
 }
 
+static void show_threads(pid_t pid)
+{
+    if (!getenv("FORK_LOCKS_GDB"))
+        return;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "gdb -p %d -batch -ex 'thread apply all bt' 2>&1 | grep '^#' >&2",
+             (int)pid);
+    if (system(cmd) != 0)
+        fprintf(stderr, "fork_locks: gdb failed\n");
+}
+
 /* 0 exited ok, 1 failed, 2 hung (killed after 20 s). */
 static int wait_child(pid_t pid)
 {
@@ -120,6 +132,7 @@ static int wait_child(pid_t pid)
             return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
         usleep(10000);
     }
+    show_threads(pid);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return 2;
