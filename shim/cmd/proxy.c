@@ -450,6 +450,16 @@ static void resume(struct proxy *p)
         hpq_bouncer_signal(&p->b, SIGUSR2);
 }
 
+/* The failed logins logged so far were the old URL's (the reload dropped
+ * those under way): refreshing again for them would wait for a URL newer
+ * than the new one, paused, up to HEROKUPQ_RETRY_MS. */
+static void forget_failures(struct proxy *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->kick_failed = false;
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void resolve_once(struct proxy *p, bool failed, bool now)
 {
     char err[512];
@@ -463,6 +473,8 @@ static void resolve_once(struct proxy *p, bool failed, bool now)
         hpq_cache_confirm(p->url); /* SIGHUP's invalidate: the URL we serve is not stale */
     if (failed) {
         usleep(50 * 1000); /* let the reload (SIGHUP) be taken before the resume */
+        if (changed)
+            forget_failures(p);
         resume(p);
     }
     pthread_mutex_lock(&p->mu);
