@@ -568,6 +568,8 @@ static void hold(struct proxy *p)
     if (p->ready && !p->held && !p->draining) {
         p->held = true;
         hpq_bouncer_signal(&p->b, SIGUSR1);
+        hpq_log(HPQ_DEBUG, "proxy: the server closed a connection: pgbouncer paused while the "
+                           "credentials are checked");
         p->kick_check = true;
         pthread_cond_signal(&p->cv);
     }
