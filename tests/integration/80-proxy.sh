@@ -250,7 +250,7 @@ t_proxy_pause_bounded() {
     wait_for_line 'LOG got SIGUSR2, continuing from PAUSE' "$PROXY_LOG" 80
     local resumed=$? var_late=no
     rotation_says var_updated || var_late=yes
-    rotation_reached done 200
+    rotation_reached "done" 200
     wait_for_line 'credentials changed \(password\)' "$PROXY_LOG" 100
     run proxy_psql x "$WHOAMI"
     proxy_stop
