@@ -62,6 +62,8 @@ struct proxy {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool kick_failed, kick_now, confirm, stop, draining, ready;
+    bool kick_check; /* server connections were closed by the server: check the credentials */
+    bool held;       /* PgBouncer paused by us until the check (or the resolve) is done */
     bool made_dir;
     char socket_link[PATH_MAX]; /* DIR/.s.PGSQL.PORT when PgBouncer's socket has another port */
     char password_file[PATH_MAX];
@@ -436,6 +438,28 @@ static bool take_url(struct proxy *p, char *url, bool failed)
     return false;
 }
 
+/* Resume PgBouncer after a pause of ours (not while it drains: SIGUSR2
+ * would undo its safe shutdown's pause). */
+static void resume(struct proxy *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool draining = p->draining;
+    p->held = false;
+    pthread_mutex_unlock(&p->mu);
+    if (!draining)
+        hpq_bouncer_signal(&p->b, SIGUSR2);
+}
+
+/* The failed logins logged so far were the old URL's (the reload dropped
+ * those under way): refreshing again for them would wait for a URL newer
+ * than the new one, paused, up to HEROKUPQ_RETRY_MS. */
+static void forget_failures(struct proxy *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->kick_failed = false;
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void resolve_once(struct proxy *p, bool failed, bool now)
 {
     char err[512];
@@ -447,15 +471,34 @@ static void resolve_once(struct proxy *p, bool failed, bool now)
         hpq_log(failed ? HPQ_WARN : HPQ_DEBUG, "proxy: no new URL yet: %s", err);
     if (now && got && !failed)
         hpq_cache_confirm(p->url); /* SIGHUP's invalidate: the URL we serve is not stale */
+    if (failed) {
+        usleep(50 * 1000); /* let the reload (SIGHUP) be taken before the resume */
+        if (changed)
+            forget_failures(p);
+        resume(p);
+    }
     pthread_mutex_lock(&p->mu);
     bool draining = p->draining;
     pthread_mutex_unlock(&p->mu);
-    if (failed && !draining) {
-        usleep(50 * 1000); /* let the reload (SIGHUP) be taken before the resume */
-        hpq_bouncer_signal(&p->b, SIGUSR2);
-    }
     if (changed && !draining)
         warm(p);
+}
+
+/* PgBouncer is paused (hold): server connections were closed by the server,
+ * as Heroku does when it rotates the credentials. One direct login says
+ * whether the URL still works: then resume at once; if not, stay paused and
+ * resolve (the failed path), so that no client sees a login with the old
+ * password fail (PgBouncer >= 1.22 fails every waiting client on it). */
+static void check_held(struct proxy *p)
+{
+    if (url_works(p->url)) {
+        hpq_log(HPQ_DEBUG, "proxy: server connections closed, the credentials still work: resumed");
+        resume(p);
+        return;
+    }
+    hpq_log(HPQ_INFO, "proxy: server connections closed and the credentials fail: clients wait while "
+                      "the new URL is resolved");
+    resolve_once(p, true, false);
 }
 
 static void *resolver_main(void *arg)
@@ -464,19 +507,21 @@ static void *resolver_main(void *arg)
     warm(p);
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
-        if (!p->kick_failed && !p->kick_now && !p->confirm) {
+        if (!p->kick_failed && !p->kick_now && !p->confirm && !p->kick_check) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += 1;
             pthread_cond_timedwait(&p->cv, &p->mu, &until);
         }
-        bool failed = p->kick_failed, now = p->kick_now, confirm = p->confirm;
-        p->kick_failed = p->kick_now = p->confirm = false;
+        bool failed = p->kick_failed, now = p->kick_now, confirm = p->confirm, check = p->kick_check;
+        p->kick_failed = p->kick_now = p->confirm = p->kick_check = false;
         bool stop = p->stop;
         pthread_mutex_unlock(&p->mu);
         if (confirm)
             hpq_cache_confirm(p->url);
-        if (!stop)
+        if (!stop && check && !failed)
+            check_held(p);
+        else if (!stop)
             resolve_once(p, failed, now);
         pthread_mutex_lock(&p->mu);
     }
@@ -508,6 +553,29 @@ static enum hpq_level line_level(const char *text)
 
 static char last_error[600]; /* the last ERROR/FATAL line, for a failed start */
 
+/* A server connection ended by the server (pg_terminate_backend: an idle one
+ * reads a FATAL "when not linked", a linked one's read fails). */
+static bool closed_by_server(const char *text)
+{
+    return strstr(text, "from server when not linked") || strstr(text, "closing because: server conn crashed");
+}
+
+/* Pause PgBouncer now, from this thread (the sooner the fewer server logins
+ * start with credentials that may be stale), and let the resolver check. */
+static void hold(struct proxy *p)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->ready && !p->held && !p->draining) {
+        p->held = true;
+        hpq_bouncer_signal(&p->b, SIGUSR1);
+        hpq_log(HPQ_DEBUG, "proxy: the server closed a connection: pgbouncer paused while the "
+                           "credentials are checked");
+        p->kick_check = true;
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void on_line(void *ctx, const char *text)
 {
     struct proxy *p = ctx;
@@ -523,6 +591,8 @@ static void on_line(void *ctx, const char *text)
         kick(p, &p->kick_failed); /* the credentials or the host changed: resolve now */
     else if (strstr(text, "new connection to server"))
         kick(p, &p->confirm);
+    else if (closed_by_server(text))
+        hold(p);
 }
 
 /* ---- signals ----------------------------------------------------------------------------- */

@@ -165,6 +165,12 @@ PY
 
 # Sessions terminated and the password changed, the config var 2 s late:
 # every new connection made through the proxy meanwhile succeeds.
+# A client inside its query when its session ends gets an error, with or
+# without the proxy (PgBouncer: "pooler error: server conn crashed?", or the
+# server's FATAL itself, forwarded: "terminating connection due to
+# administrator command"): such errors are the termination's. Any other error
+# is the proxy's: PgBouncer logs each client it fails ("pooler error: password
+# authentication failed", "server login has been failing", ...).
 t_proxy_rotation_terminated() {
     if ! proxy_start; then fail "proxy: starts" "$(cat "$PROXY_LOG")"; proxy_stop; return; fi
     "$PY" - "host=$PROXY_DIR port=6432 dbname=x user=x" 6 >"$WORK/rot.out" 2>&1 <<'PY' &
@@ -193,11 +199,65 @@ PY
     wait "$client"
     wait_rotation
     proxy_stop
-    local ok
-    ok=$(sed -n 's/^ok \([0-9]*\) errors 0$/\1/p' "$WORK/rot.out")
-    if [ -n "$ok" ] && [ "$ok" -gt 10 ] && grep -q 'credentials changed (password)' "$PROXY_LOG"; then
-        pass "proxy: rotation with sessions terminated, config var 2 s late: all $ok new connections through the proxy succeed"
-    else fail "proxy: rotation with sessions terminated" "$(tail -5 "$WORK/rot.out")" "$(grep -v debug "$PROXY_LOG" | tail -8)"; fi
+    local ok errors inside others
+    ok=$(sed -n 's/^ok \([0-9]*\) errors [0-9]*$/\1/p' "$WORK/rot.out")
+    errors=$(sed -n 's/^ok [0-9]* errors \([0-9]*\)$/\1/p' "$WORK/rot.out")
+    inside=$(( $(grep -c 'pooler error: server conn crashed?' "$PROXY_LOG") +
+        $(grep -c '^error: terminating connection due to administrator command' "$WORK/rot.out") ))
+    others=$(grep 'pooler error:' "$PROXY_LOG" | grep -vc 'server conn crashed?')
+    if [ -n "$ok" ] && [ "$ok" -gt 10 ] && [ "$others" = 0 ] && [ "$errors" -le "$inside" ] &&
+        grep -q 'credentials changed (password)' "$PROXY_LOG"; then
+        pass "proxy: rotation with sessions terminated, config var 2 s late: $ok connections through the proxy succeed, none fails but inside its query when the sessions ended ($errors)"
+    else fail "proxy: rotation with sessions terminated" "$(tail -5 "$WORK/rot.out")" \
+        "client errors $errors; inside a query when the sessions ended (server conn crashed?, administrator command) $inside; other pooler errors $others" \
+        "$(grep -v debug "$PROXY_LOG" | tail -8)"; fi
+}
+
+# Sessions ended, credentials kept (an operator's pg_terminate_backend, a
+# restart): the proxy pauses PgBouncer, one direct login says the URL works,
+# it resumes at once. HEROKUPQ_RETRY_MS is a minute: a proxy that waited for a
+# new URL instead would hold the next client far past its 20 s.
+t_proxy_sessions_ended_resumes() {
+    if ! proxy_start HEROKUPQ_RETRY_MS=60000; then fail "proxy: starts" "$(cat "$PROXY_LOG")"; proxy_stop; return; fi
+    run proxy_psql x 'SELECT 1' # a server connection in PgBouncer's pool, for the server to close
+    local first=$RC ended
+    ended=$(terminate_sessions)
+    wait_for_line 'credentials still work: resumed' "$PROXY_LOG" 100
+    local resumed=$?
+    run timeout 20 psql -X -q -A -t -v ON_ERROR_STOP=1 "host=$PROXY_DIR port=6432 dbname=x user=x connect_timeout=10" -c "$WHOAMI"
+    proxy_stop
+    if [ "$first" = 0 ] && [ "${ended:-0}" -ge 1 ] && [ "$resumed" = 0 ] && [ "$RC" = 0 ] &&
+        [ "$OUT" = "app_user|app_db|t" ] && grep -q 'pgbouncer paused while the credentials are checked' "$PROXY_LOG" &&
+        ! grep -q 'credentials changed' "$PROXY_LOG"; then
+        pass "proxy: sessions ended with the credentials kept: PgBouncer paused, one direct login, resumed at once (HEROKUPQ_RETRY_MS a minute); the next client is served; no credential change"
+    else fail "proxy: sessions ended, credentials kept" "first rc=$first ended=$ended resumed-line=$resumed psql rc=$RC out=$OUT" "$ERR" "$(grep -v 'debug: pgbouncer' "$PROXY_LOG" | tail -8)"; fi
+}
+
+# The password changed and the sessions ended, but the config var is 12 s
+# late: the pause is bounded (the check, then HEROKUPQ_RETRY_MS = 1 s), so
+# PgBouncer resumes long before the var changes (it then reports its errors,
+# or, 1.18, keeps the clients waiting itself); once the var changes, clients
+# are served again.
+t_proxy_pause_bounded() {
+    if ! proxy_start HEROKUPQ_RETRY_MS=1000 HEROKUPQ_TTL=1; then fail "proxy: starts" "$(cat "$PROXY_LOG")"; proxy_stop; return; fi
+    run proxy_psql x 'SELECT 1'
+    local first=$RC
+    rotate db-first 12000 >/dev/null
+    wait_first_half db-first
+    terminate_sessions >/dev/null
+    wait_for_line 'pgbouncer paused while the credentials are checked' "$PROXY_LOG" 100
+    local paused=$?
+    wait_for_line 'LOG got SIGUSR2, continuing from PAUSE' "$PROXY_LOG" 80
+    local resumed=$? var_late=no
+    rotation_says var_updated || var_late=yes
+    rotation_reached "done" 200
+    wait_for_line 'credentials changed \(password\)' "$PROXY_LOG" 100
+    run proxy_psql x "$WHOAMI"
+    proxy_stop
+    if [ "$first" = 0 ] && [ "$paused" = 0 ] && [ "$resumed" = 0 ] && [ "$var_late" = yes ] &&
+        [ "$RC" = 0 ] && [ "$OUT" = "app_user|app_db|t" ] && [ "$PROXY_RC" = 0 ]; then
+        pass "proxy: password changed, sessions ended, config var 12 s late: PgBouncer paused, then resumed within HEROKUPQ_RETRY_MS (1 s) and the check, before the var changed; served again once it did"
+    else fail "proxy: the pause is bounded" "first rc=$first paused=$paused resumed=$resumed var still late when resumed=$var_late psql rc=$RC out=$OUT proxy rc=$PROXY_RC" "$ERR" "$(grep -v 'debug: pgbouncer' "$PROXY_LOG" | tail -8)"; fi
 }
 
 # The password never on a command line or in PgBouncer's environment; its
@@ -310,6 +370,7 @@ t_proxy_sighup() {
 }
 
 tests t_proxy_psql t_proxy_socket_other_user t_proxy_tcp_password t_proxy_drain \
-    t_proxy_password_only_change t_proxy_rotation_terminated t_proxy_secrets_in_processes \
+    t_proxy_password_only_change t_proxy_rotation_terminated t_proxy_sessions_ended_resumes \
+    t_proxy_pause_bounded t_proxy_secrets_in_processes \
     t_proxy_start_errors t_proxy_url_cannot_weaken t_proxy_failover \
     t_proxy_sighup
