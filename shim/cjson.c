@@ -2,7 +2,6 @@
 #include "cjson.h"
 
 #include <dlfcn.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "libc.h"
@@ -38,14 +37,8 @@ static void load(void)
 
 const struct hpq_cjson *hpq_cjson(void)
 {
-    if (!hpq_once(&load_once, load)) {
-        static atomic_bool said;
-        if (!atomic_exchange(&said, true))
-            hpq_log(HPQ_ERROR, "this process was forked while another thread was loading %s: "
-                               "it reads no API answer", HPQ_CJSON_SONAME);
-        return NULL;
-    }
-    return loaded;
+    bool ok = hpq_once_loaded(&load_once, load, HPQ_CJSON_SONAME, "it reads no API answer");
+    return ok ? loaded : NULL;
 }
 
 void hpq_cjson_lock(void) { hpq_once_fork_prepare(&load_once); }

@@ -60,14 +60,8 @@ static void load(void)
 
 const struct hpq_curl *hpq_curl(void)
 {
-    if (!hpq_once(&load_once, load)) {
-        static atomic_bool said;
-        if (!atomic_exchange(&said, true))
-            hpq_log(HPQ_ERROR, "this process was forked while another thread was loading %s: "
-                               "it makes no API request", HPQ_CURL_SONAME);
-        return NULL;
-    }
-    return loaded;
+    bool ok = hpq_once_loaded(&load_once, load, HPQ_CURL_SONAME, "it makes no API request");
+    return ok ? loaded : NULL;
 }
 
 void hpq_curl_lock(void) { hpq_once_fork_prepare(&load_once); }

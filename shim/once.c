@@ -3,6 +3,8 @@
 
 #include <time.h>
 
+#include "log.h"
+
 bool hpq_once(struct hpq_once *o, void (*work)(void))
 {
     if (atomic_load_explicit(&o->done, memory_order_acquire))
@@ -15,6 +17,17 @@ bool hpq_once(struct hpq_once *o, void (*work)(void))
     }
     pthread_mutex_unlock(&o->lock);
     return ok;
+}
+
+bool hpq_once_loaded(struct hpq_once *o, void (*load)(void), const char *soname,
+                     const char *without)
+{
+    if (hpq_once(o, load))
+        return true;
+    if (!atomic_exchange(&o->said, true))
+        hpq_log(HPQ_ERROR, "this process was forked while another thread was loading %s: %s",
+                soname, without);
+    return false;
 }
 
 void hpq_once_fork_prepare(struct hpq_once *o)

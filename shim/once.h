@@ -24,12 +24,20 @@ struct hpq_once {
     atomic_bool done;
     bool fork_holds;     /* the prepare handler got the lock */
     bool broken_by_fork; /* this process was forked in the middle of the work */
+    atomic_bool said;    /* hpq_once_loaded's line was logged */
 };
-#define HPQ_ONCE_INIT {PTHREAD_MUTEX_INITIALIZER, false, false, false}
+#define HPQ_ONCE_INIT {PTHREAD_MUTEX_INITIALIZER, false, false, false, false}
 
 /* Runs work the first time (later calls wait for it, then return at once);
  * false in a process forked in the middle of it, where it never runs. */
 bool hpq_once(struct hpq_once *o, void (*work)(void));
+
+/* hpq_once for loading a library (its soname), with one error line per
+ * process where it is false: forked while another thread was loading it, so
+ * the process goes without (what it then does not do, e.g. "it makes no API
+ * request"). */
+bool hpq_once_loaded(struct hpq_once *o, void (*load)(void), const char *soname,
+                     const char *without);
 
 /* For the fork handlers: prepare (bounded wait), parent, child. */
 void hpq_once_fork_prepare(struct hpq_once *o);
